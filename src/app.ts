@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config/config.js';
+import type { ImageService } from './domain/image-service.js';
+import { ShuttingDownError } from './domain/errors.js';
+import { formatBytes } from './domain/format.js';
+import { messages } from './domain/messages.js';
+import { errorHandler, notFound } from './http/error-handler.js';
+import { createHealthRoutes } from './http/health-routes.js';
+import { createImageRoutes } from './http/image-routes.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  config: Pick<Config, 'maxUploadBytes' | 'publicBaseUrl' | 'trustProxy'>;
+  services: { images: ImageService };
+  logger: Logger;
+  /** Where images may be loaded from besides this app (the bucket's or CDN's origin). */
+  imageOrigins?: string[];
+  /** Serve this folder at /uploads (when images are kept on local disk). */
+  uploadsDir?: string;
+  /** Set `draining` when shutting down: new uploads are then refused with 503. */
+  lifecycle?: { draining: boolean };
+}
+
+/** Builds the Express app; it does not listen (main.ts does, tests use supertest). */
+export function createApp({ config, services, logger, imageOrigins = [], uploadsDir, lifecycle }: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('views', path.join(ROOT, 'views'));
+  app.set('view engine', 'ejs');
+  app.locals.formatBytes = formatBytes;
+  app.locals.maxUploadBytes = config.maxUploadBytes;
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          imgSrc: ["'self'", 'data:', 'blob:', ...imageOrigins],
+          formAction: ["'self'"],
+          // Plain-HTTP deployments (the original runs on an EC2 address) would lose every asset.
+          upgradeInsecureRequests: null,
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      // Images are meant to be embedded on other sites.
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+    }),
+  );
+
+  app.use(express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
+  if (uploadsDir) {
+    app.use('/uploads', express.static(uploadsDir, { maxAge: '365d', immutable: true, index: false, dotfiles: 'ignore' }));
+  }
+
+  if (lifecycle) {
+    app.post('/images', (_req, res, next) => {
+      if (!lifecycle.draining) return next();
+      res.set('Connection', 'close');
+      next(new ShuttingDownError(messages.shuttingDown));
+    });
+  }
+  app.use(createHealthRoutes(services.images));
+  app.use(createImageRoutes({ images: services.images, maxUploadBytes: config.maxUploadBytes, publicBaseUrl: config.publicBaseUrl }));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,98 @@
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import type { ImageService } from '../domain/image-service.js';
+import type { ImageRecord } from '../domain/image.js';
+import { InvalidQueryError } from '../domain/errors.js';
+import { messages } from '../domain/messages.js';
+import { describeError } from './error-handler.js';
+import { absoluteUrl, wantsHtml } from './negotiation.js';
+import { createUploadParser } from './upload-parser.js';
+
+export interface ImageRoutesOptions {
+  images: ImageService;
+  maxUploadBytes: number;
+  publicBaseUrl?: string;
+}
+
+const LATEST_ON_HOME = 12;
+
+export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: ImageRoutesOptions): Router {
+  const router = Router();
+  const toJson = (req: Request, image: ImageRecord) => ({
+    id: image.id,
+    name: image.name,
+    url: absoluteUrl(req, image.url, publicBaseUrl),
+    key: image.key,
+    size: image.size,
+    contentType: image.contentType,
+    width: image.width,
+    height: image.height,
+    sha256: image.sha256,
+    createdAt: image.createdAt.toISOString(),
+  });
+  const view = (req: Request, image: ImageRecord) => ({ ...toJson(req, image), createdAt: image.createdAt });
+
+  const uploadForm: RequestHandler = async (req, res) => {
+    const { items } = await images.list({ limit: LATEST_ON_HOME });
+    res.render('index', { title: 'Upload an image', latest: items.map((i) => view(req, i)), name: '', error: null });
+  };
+
+  const createImage: RequestHandler = async (req, res) => {
+    const file = req.file && { bytes: req.file.buffer, originalName: req.file.originalname };
+    const image = await images.upload({ name: req.body?.name, file });
+    const location = `/images/${image.id}`;
+    if (wantsHtml(req)) {
+      res.redirect(303, location);
+      return;
+    }
+    res.status(201).location(location).json(toJson(req, image));
+  };
+
+  // A browser that posted the form gets the form back, with the message and its name kept.
+  const showFormWithError: ErrorRequestHandler = async (error, req, res, next) => {
+    if (!wantsHtml(req) || res.headersSent) {
+      next(error);
+      return;
+    }
+    const body = describeError(error);
+    if (body.status >= 500) req.log.error({ err: error }, 'upload failed');
+    const latest = await images.list({ limit: LATEST_ON_HOME }).then(
+      (page) => page.items.map((i) => view(req, i)),
+      () => [],
+    );
+    const name = typeof req.body?.name === 'string' ? req.body.name : '';
+    res.status(body.status).render('index', { title: 'Upload an image', latest, name, error: body });
+  };
+
+  const listImages: RequestHandler = async (req, res) => {
+    const page = await images.list({ limit: parseLimit(req.query.limit), cursor: parseCursor(req.query.cursor) });
+    if (wantsHtml(req)) {
+      res.render('gallery', { title: 'Gallery', items: page.items.map((i) => view(req, i)), nextCursor: page.nextCursor });
+      return;
+    }
+    res.json({ items: page.items.map((i) => toJson(req, i)), nextCursor: page.nextCursor });
+  };
+
+  const showImage: RequestHandler = async (req, res) => {
+    const image = await images.get(String(req.params.id));
+    if (wantsHtml(req)) res.render('image', { title: `Image by ${image.name}`, image: view(req, image) });
+    else res.json(toJson(req, image));
+  };
+
+  router.get('/', uploadForm);
+  router.post('/images', createUploadParser(maxUploadBytes), createImage, showFormWithError);
+  router.get('/images', listImages);
+  router.get('/images/:id', showImage);
+  return router;
+}
+
+function parseLimit(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,3}$/.test(value)) throw new InvalidQueryError(messages.badLimit);
+  return Number(value);
+}
+
+function parseCursor(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new InvalidQueryError(messages.badCursor);
+  return value;
+}

@@ -1,0 +1,51 @@
+import type { RequestHandler } from 'express';
+import multer, { MulterError } from 'multer';
+import { BadRequestError, FileTooLargeError } from '../domain/errors.js';
+import { messages } from '../domain/messages.js';
+
+/** Room for the multipart framing and the name field around a file at the size limit. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * Parses `multipart/form-data` with one file in the field `image`, held in memory and never
+ * more than `maxUploadBytes`: the limit is enforced while the body streams in, and a body
+ * that declares more than it can hold is refused before it is read.
+ */
+export function createUploadParser(maxUploadBytes: number): RequestHandler {
+  const parse = multer({
+    storage: multer.memoryStorage(),
+    defParamCharset: 'utf8',
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 8 * 1024, parts: 10, headerPairs: 50 },
+  }).single('image');
+
+  return (req, res, next) => {
+    if (!req.is('multipart/form-data')) {
+      next(new BadRequestError(messages.notMultipart));
+      return;
+    }
+    const declared = Number(req.get('content-length'));
+    if (declared > maxUploadBytes + MULTIPART_OVERHEAD_BYTES) {
+      res.set('Connection', 'close');
+      next(new FileTooLargeError(messages.fileTooLarge(maxUploadBytes)));
+      return;
+    }
+    parse(req, res, (error?: unknown) => next(error === undefined ? undefined : translate(error, maxUploadBytes)));
+  };
+}
+
+function translate(error: unknown, maxUploadBytes: number): unknown {
+  if (error instanceof MulterError) {
+    switch (error.code) {
+      case 'LIMIT_FILE_SIZE':
+        return new FileTooLargeError(messages.fileTooLarge(maxUploadBytes), { cause: error });
+      case 'LIMIT_UNEXPECTED_FILE':
+      case 'LIMIT_FILE_COUNT':
+        return new BadRequestError(messages.unexpectedField(error.field ?? ''), { cause: error });
+      default:
+        return new BadRequestError(`${messages.malformedMultipart} (${error.message})`, { cause: error });
+    }
+  }
+  // Everything else busboy or the socket reports (no boundary, cut-off body, aborted request)
+  // is a malformed upload, never a server fault.
+  return new BadRequestError(messages.malformedMultipart, { cause: error });
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StorageUnavailableError } from '../domain/errors.js';
+import { SAFE_KEY, type BlobStore } from './blob-store.js';
+
+const PARTIAL_SUFFIX = '.partial';
+
+/** Images in a folder on this machine, served by the app under `urlPrefix`. */
+export class LocalBlobStore implements BlobStore {
+  readonly description: string;
+  private readonly root: string;
+
+  private constructor(root: string, private readonly urlPrefix: string) {
+    this.root = path.resolve(root);
+    this.description = `local:${this.root}`;
+  }
+
+  /**
+   * Creates the folder if needed and removes partial files a crash left behind (a write goes to
+   * `<key>.<random>.partial` first and is renamed into place only when complete).
+   */
+  static async open(root: string, urlPrefix = '/uploads'): Promise<LocalBlobStore> {
+    const store = new LocalBlobStore(root, urlPrefix);
+    await mkdir(store.root, { recursive: true });
+    const entries = await readdir(store.root, { recursive: true, withFileTypes: true });
+    await Promise.all(
+      entries
+        .filter((e) => e.isFile() && e.name.endsWith(PARTIAL_SUFFIX))
+        .map((e) => rm(path.join(e.parentPath, e.name), { force: true })),
+    );
+    return store;
+  }
+
+  /** Resolves a key to a path inside the root; anything that could escape it is refused. */
+  pathFor(key: string): string {
+    const resolved = path.resolve(this.root, key);
+    if (!SAFE_KEY.test(key) || !resolved.startsWith(this.root + path.sep)) {
+      throw new Error(`refusing unsafe storage key ${JSON.stringify(key)}`);
+    }
+    return resolved;
+  }
+
+  async put(key: string, bytes: Buffer, _options?: { contentType: string; sha256: string }): Promise<void> {
+    const target = this.pathFor(key);
+    const partial = `${target}.${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`;
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(partial, bytes, { flag: 'wx' });
+      await rename(partial, target);
+    } catch (cause) {
+      await rm(partial, { force: true });
+      throw new StorageUnavailableError(`Could not write to the uploads folder (${(cause as NodeJS.ErrnoException).code ?? 'error'}): check that ${this.root} exists, is writable and has free space.`, { cause });
+    }
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.pathFor(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathFor(key), { force: true });
+  }
+
+  async *listKeys(): AsyncIterable<string> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const key = path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
+      if (SAFE_KEY.test(key)) yield key;
+    }
+  }
+
+  publicUrl(key: string): string {
+    return `${this.urlPrefix}/${key}`;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await access(this.root, fsConstants.W_OK);
+    } catch (cause) {
+      throw new StorageUnavailableError(`The uploads folder ${this.root} is not writable.`, { cause });
+    }
+  }
+
+  async close(): Promise<void> {}
+}

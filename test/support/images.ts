@@ -1,0 +1,40 @@
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { sample } from './samples.js';
+
+/**
+ * Pads a JPEG to exactly `size` bytes with COM (comment) segments right after SOI, so the
+ * result is still a valid, decodable JPEG: for testing the size limit to the byte.
+ */
+export function padJpeg(jpeg: Buffer, size: number): Buffer {
+  let missing = size - jpeg.length;
+  if (missing < 4 && missing !== 0) throw new Error('cannot pad by fewer than 4 bytes');
+  const segments: Buffer[] = [];
+  while (missing > 0) {
+    const total = Math.min(missing, 65_535 + 2);
+    const segmentLength = missing - total > 0 && missing - total < 4 ? total - 4 : total;
+    const segment = Buffer.alloc(segmentLength, 0x20);
+    segment[0] = 0xff;
+    segment[1] = 0xfe;
+    segment.writeUInt16BE(segmentLength - 2, 2);
+    segments.push(segment);
+    missing -= segmentLength;
+  }
+  return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
+}
+
+/** A small PNG whose header claims width × height pixels: a decompression bomb's calling card. */
+export function pngClaiming(width: number, height: number): Buffer {
+  const png = Buffer.from(sample('png/basn0g01.png'));
+  // IHDR data starts at byte 16 (8 signature + 4 length + 4 type); its CRC covers type + data.
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+export async function generatedImage(format: 'gif' | 'webp' | 'jpeg' | 'png', width = 64, height = 48): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
+    .toFormat(format)
+    .toBuffer();
+}
