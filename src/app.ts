@@ -68,7 +68,10 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
 
   app.use(express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   if (uploadsDir) {
-    app.use('/uploads', express.static(uploadsDir, { maxAge: '365d', immutable: true, index: false, dotfiles: 'ignore' }));
+    app.use(
+      '/uploads',
+      express.static(uploadsDir, { maxAge: '365d', immutable: true, index: false, dotfiles: 'ignore' }),
+    );
   }
 
   if (lifecycle) {
@@ -79,7 +82,13 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
     });
   }
   app.use(createHealthRoutes(services.images));
-  app.use(createImageRoutes({ images: services.images, maxUploadBytes: config.maxUploadBytes, publicBaseUrl: config.publicBaseUrl }));
+  app.use(
+    createImageRoutes({
+      images: services.images,
+      maxUploadBytes: config.maxUploadBytes,
+      publicBaseUrl: config.publicBaseUrl,
+    }),
+  );
   app.use(notFound);
   app.use(errorHandler);
   return app;

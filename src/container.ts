@@ -35,9 +35,11 @@ export async function createContainer(config: Config, logger: Logger): Promise<C
     if (applied > 0) logger.info({ applied }, 'database migrations applied');
 
     const storage = config.storage;
-    const blobStore: BlobStore = storage.driver === 's3' ? new S3BlobStore(storage) : await LocalBlobStore.open(config.uploadDir);
+    const blobStore: BlobStore =
+      storage.driver === 's3' ? new S3BlobStore(storage) : await LocalBlobStore.open(config.uploadDir);
     closeables.push(blobStore);
-    const localCopy = storage.driver === 's3' && config.keepLocalCopy ? await LocalBlobStore.open(config.uploadDir) : undefined;
+    const localCopy =
+      storage.driver === 's3' && config.keepLocalCopy ? await LocalBlobStore.open(config.uploadDir) : undefined;
     const publicOrigin = (() => {
       try {
         return new URL(blobStore.publicUrl('probe.jpg')).origin;

@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   try {
     container = await createContainer(config, logger);
   } catch (error) {
-    const what = config.database.driver === 'mysql' ? 'the MySQL database (DATABASE_URL)' : `the SQLite file ${config.database.file}`;
+    const what =
+      config.database.driver === 'mysql'
+        ? 'the MySQL database (DATABASE_URL)'
+        : `the SQLite file ${config.database.file}`;
     console.error(`SnapStore could not start: ${what} is not usable: ${(error as Error).message}`);
     process.exit(1);
   }

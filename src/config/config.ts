@@ -73,8 +73,20 @@ const envSchema = z.object({
   DATABASE_TLS: z.enum(['off', 'on', 'rds']).default('off'),
   DB_POOL_SIZE: int(1, 1000).default(10),
   DB_QUEUE_LIMIT: int(0, 100_000).default(500),
-  S3_BUCKET: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional()),
-  S3_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1').optional(),
+  S3_BUCKET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+      )
+      .optional(),
+  ),
+  S3_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1')
+    .optional(),
   AWS_REGION: z.string().optional(),
   S3_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   S3_FORCE_PATH_STYLE: z.preprocess(emptyAsUndefined, bool.optional()),

@@ -55,14 +55,17 @@ export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<In
   let height: number;
   try {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    if (meta.format !== SHARP_FORMAT[format] || !meta.width || !meta.height) throw new Error(`decoded as ${meta.format}`);
+    if (meta.format !== SHARP_FORMAT[format] || !meta.width || !meta.height)
+      throw new Error(`decoded as ${meta.format}`);
     width = meta.width;
     height = meta.height;
   } catch (cause) {
     throw new UnsupportedTypeError(messages.undecodable(format), { cause });
   }
   if (width * height > maxPixels) {
-    throw new TooManyPixelsError(messages.tooManyPixels(width, height, formatMegapixels(width * height), formatMegapixels(maxPixels)));
+    throw new TooManyPixelsError(
+      messages.tooManyPixels(width, height, formatMegapixels(width * height), formatMegapixels(maxPixels)),
+    );
   }
 
   try {

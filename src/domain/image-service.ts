@@ -73,7 +73,10 @@ export class ImageService {
     );
     const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) {
-      await this.removeQuietly(key, stores.filter((_, i) => writes[i]!.status === 'fulfilled'));
+      await this.removeQuietly(
+        key,
+        stores.filter((_, i) => writes[i]!.status === 'fulfilled'),
+      );
       throw failed.reason;
     }
 
@@ -128,7 +131,10 @@ export class ImageService {
       stores.map((store) =>
         store.delete(key).catch((error: unknown) => {
           // Reconcile (npm run reconcile) finds and removes what is left behind here.
-          this.options.logger.warn({ err: error, key, store: store.description }, 'could not remove object after a failed upload');
+          this.options.logger.warn(
+            { err: error, key, store: store.description },
+            'could not remove object after a failed upload',
+          );
         }),
       ),
     );

@@ -23,8 +23,10 @@ export const messages = {
   nameRequired: 'Enter your name (1 to 100 characters).',
   nameTooLong: (max: number) => `Your name is too long: use at most ${max} characters.`,
   nameInvalid: 'Your name contains control characters; use letters, digits, spaces and punctuation.',
-  unexpectedField: (field: string) => `Unexpected file field "${field}": send the image in the field named "image", one file per upload.`,
-  notMultipart: 'Send the upload as multipart/form-data with the fields "name" and "image" (curl: -F name=Ada -F image=@photo.jpg).',
+  unexpectedField: (field: string) =>
+    `Unexpected file field "${field}": send the image in the field named "image", one file per upload.`,
+  notMultipart:
+    'Send the upload as multipart/form-data with the fields "name" and "image" (curl: -F name=Ada -F image=@photo.jpg).',
   malformedMultipart: 'The upload could not be read: the multipart body is malformed or incomplete. Send it again.',
   imageNotFound: 'No image has that id. It may have been deleted.',
   pageNotFound: 'There is nothing at this address.',
@@ -33,5 +35,6 @@ export const messages = {
   storageUnavailable: 'Image storage is unavailable right now; nothing was saved. Try again in a minute.',
   databaseUnavailable: 'The database is unavailable right now; nothing was saved. Try again in a minute.',
   shuttingDown: 'The server is restarting; nothing was saved. Try again in a few seconds.',
-  internal: 'Something went wrong on our side; nothing was saved. Try again, and tell the operator if it keeps happening.',
+  internal:
+    'Something went wrong on our side; nothing was saved. Try again, and tell the operator if it keeps happening.',
 } as const;

@@ -66,7 +66,11 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
   const listImages: RequestHandler = async (req, res) => {
     const page = await images.list({ limit: parseLimit(req.query.limit), cursor: parseCursor(req.query.cursor) });
     if (wantsHtml(req)) {
-      res.render('gallery', { title: 'Gallery', items: page.items.map((i) => view(req, i)), nextCursor: page.nextCursor });
+      res.render('gallery', {
+        title: 'Gallery',
+        items: page.items.map((i) => view(req, i)),
+        nextCursor: page.nextCursor,
+      });
       return;
     }
     res.json({ items: page.items.map((i) => toJson(req, i)), nextCursor: page.nextCursor });

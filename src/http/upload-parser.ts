@@ -3,13 +3,17 @@ import multer, { MulterError } from 'multer';
 import { BadRequestError, FileTooLargeError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 
-/** Room for the multipart framing and the name field around a file at the size limit. */
-const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+/**
+ * A body declaring more than this many times the limit is refused before a byte is read.
+ * Anything smaller is parsed up to the limit, so that the form can be shown again with the
+ * name the person typed (multer then discards the rest of the body without buffering it).
+ */
+const REFUSE_UNREAD_FACTOR = 4;
 
 /**
  * Parses `multipart/form-data` with one file in the field `image`, held in memory and never
  * more than `maxUploadBytes`: the limit is enforced while the body streams in, and a body
- * that declares more than it can hold is refused before it is read.
+ * that declares far more than it can hold is refused before it is read.
  */
 export function createUploadParser(maxUploadBytes: number): RequestHandler {
   const parse = multer({
@@ -24,7 +28,7 @@ export function createUploadParser(maxUploadBytes: number): RequestHandler {
       return;
     }
     const declared = Number(req.get('content-length'));
-    if (declared > maxUploadBytes + MULTIPART_OVERHEAD_BYTES) {
+    if (declared > maxUploadBytes * REFUSE_UNREAD_FACTOR) {
       res.set('Connection', 'close');
       next(new FileTooLargeError(messages.fileTooLarge(maxUploadBytes)));
       return;

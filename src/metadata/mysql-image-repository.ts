@@ -38,7 +38,13 @@ const UNAVAILABLE_CODES = new Set([
 
 // A connection that died while idle in the pool fails the first statement sent on it; such a
 // statement never reached the server, so it is safe to send once more on a fresh connection.
-const RETRY_ONCE_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ER_CONNECTION_KILLED', 'ER_CLIENT_INTERACTION_TIMEOUT']);
+const RETRY_ONCE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'EPIPE',
+  'ER_CONNECTION_KILLED',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+]);
 
 const errorCode = (error: unknown) => String((error as { code?: unknown })?.code ?? '');
 const isUnavailable = (error: unknown) =>
@@ -84,7 +90,10 @@ export class MysqlImageRepository implements ImageRepository {
           name VARCHAR(200) NOT NULL,
           applied_at DATETIME(3) NOT NULL
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
-        const [rows] = (await connection.query('SELECT version FROM schema_migrations')) as [Array<{ version: number }>, unknown];
+        const [rows] = (await connection.query('SELECT version FROM schema_migrations')) as [
+          Array<{ version: number }>,
+          unknown,
+        ];
         const applied = new Set(rows.map((r) => Number(r.version)));
         const pending = migrations.filter((m) => !applied.has(m.version));
         for (const migration of pending) {
@@ -106,7 +115,10 @@ export class MysqlImageRepository implements ImageRepository {
   }
 
   async insert(image: ImageRecord): Promise<void> {
-    await this.execute(`INSERT INTO images (${IMAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, toRowValues(image, image.createdAt));
+    await this.execute(
+      `INSERT INTO images (${IMAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      toRowValues(image, image.createdAt),
+    );
   }
 
   async findById(id: string): Promise<ImageRecord | undefined> {

@@ -23,9 +23,7 @@ export class SqliteImageRepository implements ImageRepository {
   async migrate(): Promise<number> {
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-    const applied = new Set(
-      this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
-    );
+    const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
     const pending = migrations.filter((m) => !applied.has(m.version));
     const apply = this.db.transaction(() => {
       for (const migration of pending) {
@@ -58,7 +56,9 @@ export class SqliteImageRepository implements ImageRepository {
     const rows = this.run(() =>
       before === undefined
         ? this.db.prepare(`SELECT ${IMAGE_COLUMNS} FROM images ORDER BY id DESC LIMIT ?`).all(limit)
-        : this.db.prepare(`SELECT ${IMAGE_COLUMNS} FROM images WHERE id < ? ORDER BY id DESC LIMIT ?`).all(before, limit),
+        : this.db
+            .prepare(`SELECT ${IMAGE_COLUMNS} FROM images WHERE id < ? ORDER BY id DESC LIMIT ?`)
+            .all(before, limit),
     ) as ImageRow[];
     return rows.map(fromRow);
   }

@@ -12,7 +12,10 @@ export class LocalBlobStore implements BlobStore {
   readonly description: string;
   private readonly root: string;
 
-  private constructor(root: string, private readonly urlPrefix: string) {
+  private constructor(
+    root: string,
+    private readonly urlPrefix: string,
+  ) {
     this.root = path.resolve(root);
     this.description = `local:${this.root}`;
   }
@@ -51,7 +54,10 @@ export class LocalBlobStore implements BlobStore {
       await rename(partial, target);
     } catch (cause) {
       await rm(partial, { force: true });
-      throw new StorageUnavailableError(`Could not write to the uploads folder (${(cause as NodeJS.ErrnoException).code ?? 'error'}): check that ${this.root} exists, is writable and has free space.`, { cause });
+      throw new StorageUnavailableError(
+        `Could not write to the uploads folder (${(cause as NodeJS.ErrnoException).code ?? 'error'}): check that ${this.root} exists, is writable and has free space.`,
+        { cause },
+      );
     }
   }
 

@@ -62,7 +62,9 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Buffer | undefined> {
     try {
-      const response = await this.call((s3) => s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key })));
+      const response = await this.call((s3) =>
+        s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key })),
+      );
       return Buffer.from(await response.Body!.transformToByteArray());
     } catch (error) {
       if (error instanceof StorageUnavailableError && error.cause instanceof NoSuchKey) return undefined;
@@ -120,7 +122,9 @@ export class S3BlobStore implements BlobStore {
       return `The bucket ${bucket} has ACLs disabled, so objects cannot be made public-read: set S3_ACL=none and publish through a bucket policy or CloudFront (S3_PUBLIC_BASE_URL).`;
     }
     if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
-      const actual = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers?.['x-amz-bucket-region'];
+      const actual = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers?.[
+        'x-amz-bucket-region'
+      ];
       return `The bucket ${bucket} is not in S3_REGION=${region}: set S3_REGION to the bucket's region${actual ? ` (${actual})` : ''}.`;
     }
     if (name === 'NoSuchBucket' || (status === 404 && name === 'NotFound')) {

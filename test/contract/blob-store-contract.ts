@@ -13,7 +13,11 @@ export interface BlobStoreFixture {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** What every BlobStore must do, run against each adapter. */
-export function describeBlobStoreContract(name: string, createFixture: () => Promise<BlobStoreFixture>, enabled = true) {
+export function describeBlobStoreContract(
+  name: string,
+  createFixture: () => Promise<BlobStoreFixture>,
+  enabled = true,
+) {
   describe.runIf(enabled)(`BlobStore contract: ${name}`, () => {
     let fixture: BlobStoreFixture;
     let store: BlobStore;
@@ -63,7 +67,9 @@ export function describeBlobStoreContract(name: string, createFixture: () => Pro
       await store.put('thumbs/0006-list.png', png, { contentType: 'image/png', sha256: sha256(png) });
       const keys: string[] = [];
       for await (const key of store.listKeys()) keys.push(key);
-      expect(keys).toEqual(expect.arrayContaining(['0001-get.jpg', '0002-public.png', '0005-replace.png', 'thumbs/0006-list.png']));
+      expect(keys).toEqual(
+        expect.arrayContaining(['0001-get.jpg', '0002-public.png', '0005-replace.png', 'thumbs/0006-list.png']),
+      );
       expect(keys).not.toContain('0004-delete.jpg');
     });
 

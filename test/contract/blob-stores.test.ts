@@ -10,7 +10,12 @@ import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
 import { createTestBucket, s3Endpoint } from '../support/services.js';
 import { describeBlobStoreContract } from './blob-store-contract.js';
 
-const S3_DEFAULTS = { region: 'us-east-1', forcePathStyle: true, acl: 'public-read', cacheControl: 'public, max-age=31536000, immutable' } as const;
+const S3_DEFAULTS = {
+  region: 'us-east-1',
+  forcePathStyle: true,
+  acl: 'public-read',
+  cacheControl: 'public, max-age=31536000, immutable',
+} as const;
 
 describeBlobStoreContract('local disk', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'snapstore-local-'));
@@ -54,7 +59,9 @@ describe('LocalBlobStore', () => {
     async (key) => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'snapstore-local-'));
       const store = await LocalBlobStore.open(dir);
-      await expect(store.put(key, Buffer.from('x'), { contentType: 'image/jpeg', sha256: '' })).rejects.toThrow(/unsafe storage key/);
+      await expect(store.put(key, Buffer.from('x'), { contentType: 'image/jpeg', sha256: '' })).rejects.toThrow(
+        /unsafe storage key/,
+      );
       await rm(dir, { recursive: true, force: true });
     },
   );
@@ -88,9 +95,9 @@ describe.runIf(s3Endpoint !== null)('S3BlobStore', () => {
 
   it('names a missing bucket', async () => {
     const store = new S3BlobStore({ ...S3_DEFAULTS, bucket: 'no-such-bucket-here', endpoint: s3Endpoint! });
-    await expect(store.put('a.jpg', Buffer.from('x'), { contentType: 'image/jpeg', sha256: '0'.repeat(64) })).rejects.toThrow(
-      /bucket no-such-bucket-here does not exist/,
-    );
+    await expect(
+      store.put('a.jpg', Buffer.from('x'), { contentType: 'image/jpeg', sha256: '0'.repeat(64) }),
+    ).rejects.toThrow(/bucket no-such-bucket-here does not exist/);
     await store.close();
   });
 });

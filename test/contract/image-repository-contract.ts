@@ -27,7 +27,11 @@ export function imageRecord(overrides: Partial<ImageRecord> = {}): ImageRecord {
 }
 
 /** What every ImageRepository must do, run against each adapter. */
-export function describeImageRepositoryContract(name: string, createFixture: () => Promise<ImageRepositoryFixture>, enabled = true) {
+export function describeImageRepositoryContract(
+  name: string,
+  createFixture: () => Promise<ImageRepositoryFixture>,
+  enabled = true,
+) {
   describe.runIf(enabled)(`ImageRepository contract: ${name}`, () => {
     let fixture: ImageRepositoryFixture;
     let repository: ImageRepository;

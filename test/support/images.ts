@@ -33,7 +33,11 @@ export function pngClaiming(width: number, height: number): Buffer {
   return png;
 }
 
-export async function generatedImage(format: 'gif' | 'webp' | 'jpeg' | 'png', width = 64, height = 48): Promise<Buffer> {
+export async function generatedImage(
+  format: 'gif' | 'webp' | 'jpeg' | 'png',
+  width = 64,
+  height = 48,
+): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
     .toFormat(format)
     .toBuffer();

@@ -15,7 +15,11 @@ export function samples(folder: 'jpg' | 'png' | 'bad' | 'heic'): Sample[] {
   const dir = path.join(SAMPLES_DIR, folder);
   return readdirSync(dir)
     .sort()
-    .map((name) => ({ name: `${folder}/${name}`, file: path.join(dir, name), bytes: readFileSync(path.join(dir, name)) }));
+    .map((name) => ({
+      name: `${folder}/${name}`,
+      file: path.join(dir, name),
+      bytes: readFileSync(path.join(dir, name)),
+    }));
 }
 
 export function sample(name: string): Buffer {

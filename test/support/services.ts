@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
 
@@ -36,7 +42,11 @@ export function testS3Client(endpoint = s3Endpoint!): S3Client {
 }
 
 /** A bucket of its own for one test file; `keys()` lists what is in it, `drop()` empties and removes it. */
-export async function createTestBucket(): Promise<{ bucket: string; keys(): Promise<string[]>; drop(): Promise<void> }> {
+export async function createTestBucket(): Promise<{
+  bucket: string;
+  keys(): Promise<string[]>;
+  drop(): Promise<void>;
+}> {
   const s3 = testS3Client();
   const bucket = `snapstore-test-${suffix()}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));

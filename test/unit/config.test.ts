@@ -68,7 +68,13 @@ describe('loadConfig', () => {
   it('lists every bad variable in one readable message', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', MAX_UPLOAD_BYTES: '-5', S3_ACL: 'public', DATABASE_URL: 'postgres://x', KEEP_LOCAL_COPY: 'maybe' });
+      loadConfig({
+        PORT: 'eighty',
+        MAX_UPLOAD_BYTES: '-5',
+        S3_ACL: 'public',
+        DATABASE_URL: 'postgres://x',
+        KEEP_LOCAL_COPY: 'maybe',
+      });
     } catch (e) {
       error = e;
     }

@@ -28,11 +28,15 @@ describe('inspectImage', () => {
   });
 
   it('refuses HEIF with a message that says to export as JPEG', async () => {
-    await expect(inspectImage(sample('heic/samplefilehub.heif'), MAX_PIXELS)).rejects.toThrow(/HEIC\/HEIF.*Export the photo as JPEG/);
+    await expect(inspectImage(sample('heic/samplefilehub.heif'), MAX_PIXELS)).rejects.toThrow(
+      /HEIC\/HEIF.*Export the photo as JPEG/,
+    );
   });
 
   it('refuses SVG, even one that claims to be a JPEG', async () => {
-    const svg = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    const svg = Buffer.from(
+      '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    );
     await expect(inspectImage(svg, MAX_PIXELS)).rejects.toThrow(/SVG files are not accepted/);
   });
 
@@ -40,7 +44,10 @@ describe('inspectImage', () => {
     ['HTML', Buffer.from('<!doctype html><h1>hi</h1>')],
     ['PHP', Buffer.from('<?php system($_GET["c"]); ?>')],
     ['plain text', Buffer.from('just some text')],
-    ['JPEG magic followed by HTML', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('<html><script>x</script></html>')])],
+    [
+      'JPEG magic followed by HTML',
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('<html><script>x</script></html>')]),
+    ],
     ['a truncated JPEG', sample('jpg/DSCN0010.jpg').subarray(0, 60_000)],
   ])('refuses %s with 415', async (_label, bytes) => {
     const error = await inspectImage(bytes, MAX_PIXELS).catch((e: unknown) => e);
