@@ -11,7 +11,15 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/contract/**/*.test.ts', 'test/integration/**/*.test.ts'] },
+        test: {
+          name: 'integration',
+          include: [
+            'test/contract/**/*.test.ts',
+            'test/integration/**/*.test.ts',
+            'test/reliability/**/*.test.ts',
+            'test/deploy/**/*.test.ts',
+          ],
+        },
       },
     ],
   },

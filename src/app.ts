@@ -13,11 +13,12 @@ import { messages } from './domain/messages.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { createHealthRoutes } from './http/health-routes.js';
 import { createImageRoutes } from './http/image-routes.js';
+import { createUploadRateLimit } from './http/upload-rate-limit.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AppOptions {
-  config: Pick<Config, 'maxUploadBytes' | 'publicBaseUrl' | 'trustProxy'>;
+  config: Pick<Config, 'maxUploadBytes' | 'publicBaseUrl' | 'trustProxy' | 'uploadsPerMinute'>;
   services: { images: ImageService };
   logger: Logger;
   /** Where images may be loaded from besides this app (the bucket's or CDN's origin). */
@@ -81,6 +82,7 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
       next(new ShuttingDownError(messages.shuttingDown));
     });
   }
+  if (config.uploadsPerMinute > 0) app.post('/images', createUploadRateLimit(config.uploadsPerMinute));
   app.use(createHealthRoutes(services.images));
   app.use(
     createImageRoutes({

@@ -12,6 +12,8 @@ export interface Container {
   services: { images: ImageService };
   repository: ImageRepository;
   blobStore: BlobStore;
+  /** Every store images are written to: the blob store, and the local copy folder if kept. */
+  stores: BlobStore[];
   /** Set when images live on local disk and the app must serve them itself. */
   uploadsDir?: string;
   /** Origins other than the app's own that images are served from. */
@@ -54,12 +56,15 @@ export async function createContainer(config: Config, logger: Logger): Promise<C
       localCopy,
       maxUploadBytes: config.maxUploadBytes,
       maxImagePixels: config.maxImagePixels,
+      stripMetadata: config.stripMetadata,
+      thumbnails: config.thumbnails,
       logger,
     });
     return {
       services: { images },
       repository,
       blobStore,
+      stores: localCopy ? [blobStore, localCopy] : [blobStore],
       uploadsDir: storage.driver === 'local' ? config.uploadDir : undefined,
       imageOrigins: publicOrigin ? [publicOrigin] : [],
       close,

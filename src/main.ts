@@ -3,8 +3,18 @@ import { pino } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createContainer } from './container.js';
+import { listen } from './http/server.js';
 
 const SHUTDOWN_GRACE_MS = 25_000;
+const STARTUP_CHECK_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
@@ -16,7 +26,11 @@ async function main(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = pino({
+    level: config.logLevel,
+    // Delete tokens and any session cookie a proxy adds must never reach the logs.
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-delete-token"]'],
+  });
 
   let container;
   try {
@@ -30,6 +44,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // Fail fast, naming the fix, rather than serve a form whose uploads cannot be stored
+  // (credentials not found, bucket missing or in another region, ACLs refused).
+  try {
+    await withTimeout(container.blobStore.check(), STARTUP_CHECK_MS, `no answer within ${STARTUP_CHECK_MS / 1000} s`);
+  } catch (error) {
+    console.error(
+      `SnapStore could not start: the storage ${container.blobStore.description} is not usable: ${(error as Error).message}`,
+    );
+    await container.close();
+    process.exit(1);
+  }
+
   const lifecycle = { draining: false };
   const app = createApp({
     config,
@@ -39,20 +65,20 @@ async function main(): Promise<void> {
     uploadsDir: container.uploadsDir,
     lifecycle,
   });
-  const server = app.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info(
-      { database: config.database.driver, storage: container.blobStore.description },
-      `SnapStore listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
-    );
-  });
-  server.requestTimeout = config.requestTimeoutMs;
-  server.headersTimeout = Math.min(config.requestTimeoutMs, 60_000);
-  server.on('error', (error) => {
-    console.error(`SnapStore could not listen on ${config.host}:${config.port}: ${error.message}`);
+  let server;
+  try {
+    server = await listen(app, config);
+  } catch (error) {
+    console.error(`SnapStore could not listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    await container.close();
     process.exit(1);
-  });
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info(
+    { database: config.database.driver, storage: container.blobStore.description },
+    `SnapStore listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

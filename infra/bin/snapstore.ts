@@ -8,7 +8,7 @@ const config = readConfig(app.node, process.env);
 
 new SnapStoreStack(app, 'SnapStore', {
   stackName: config.stackName,
-  description: 'SnapStore image upload service: EC2 (nginx + Node 20), RDS MySQL 8.0, S3',
+  description: `SnapStore image upload service: EC2 (nginx + Node 20), RDS MySQL ${config.mysqlVersion}, S3`,
   // Account left unset unless given with -c account=...: the template stays
   // account-agnostic and synth never needs AWS credentials or lookups.
   env: { account: config.account, region: config.region },

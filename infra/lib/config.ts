@@ -37,8 +37,10 @@ export interface SnapStoreConfig {
   /** RDS allocated storage in GiB. */
   readonly dbAllocatedStorage: number;
   /**
-   * MySQL major version: "8.0" (issue 6 default) or "8.4" (LTS). RDS standard
-   * support for 8.0 ends 2026-07-31; after that RDS bills Extended Support.
+   * MySQL major version: "8.4" (LTS, default) or "8.0". RDS standard support
+   * for 8.0 ended 2026-07-31: an 8.0 instance is billed RDS Extended Support.
+   * Kept for stacks first deployed with 8.0 (`-c mysqlVersion=8.0`) until they
+   * are upgraded.
    */
   readonly mysqlVersion: '8.0' | '8.4';
   /** Days of automated RDS backups (>= 7). */
@@ -110,9 +112,9 @@ export function readConfig(ctx: ContextSource, env: NodeJS.ProcessEnv = {}): Sna
   if (account !== undefined && !/^\d{12}$/.test(account)) {
     throw new Error(`context "account" must be a 12-digit AWS account id, got "${account}"`);
   }
-  const mysqlVersion = str(ctx, 'mysqlVersion') ?? '8.0';
+  const mysqlVersion = str(ctx, 'mysqlVersion') ?? '8.4';
   if (mysqlVersion !== '8.0' && mysqlVersion !== '8.4') {
-    throw new Error(`context "mysqlVersion" must be 8.0 or 8.4, got "${mysqlVersion}"`);
+    throw new Error(`context "mysqlVersion" must be 8.4 or 8.0, got "${mysqlVersion}"`);
   }
   return {
     stackName: str(ctx, 'stackName') ?? 'SnapStore',

@@ -17,7 +17,7 @@ export interface SnapStoreStackProps extends cdk.StackProps {
 }
 
 /**
- * One web host (nginx + Node) in a public subnet, RDS MySQL 8.0 in isolated
+ * One web host (nginx + Node) in a public subnet, RDS MySQL 8.4 in isolated
  * subnets, and an S3 bucket for the images (public-read object ACLs, or
  * private behind CloudFront with `privateBucket=true`).
  */
@@ -113,7 +113,7 @@ export class SnapStoreStack extends cdk.Stack {
     }
 
     // --------------------------------------------------------------- database
-    // Major version only ("8.0"/"8.4"): RDS picks the current minor and
+    // Major version only ("8.4", or "8.0" on request): RDS picks the current minor and
     // autoMinorVersionUpgrade moves it forward without template drift.
     const engine = rds.DatabaseInstanceEngine.mysql({
       version: cfg.mysqlVersion === '8.4' ? rds.MysqlEngineVersion.of('8.4', '8.4') : rds.MysqlEngineVersion.VER_8_0,

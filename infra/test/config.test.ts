@@ -17,7 +17,7 @@ describe('context options', () => {
       repoRef: DEFAULT_REPO_REF,
       instanceType: 't4g.small',
       dbInstanceClass: 't4g.micro',
-      mysqlVersion: '8.0',
+      mysqlVersion: '8.4',
       dbAllocatedStorage: 20,
       dbBackupRetentionDays: 7,
       amiId: undefined,
@@ -36,6 +36,12 @@ describe('context options', () => {
     expect(readConfig(ctx({ dbInstanceClass: 'db.t4g.small' })).dbInstanceClass).toBe('t4g.small');
   });
 
+  it('mysqlVersion: 8.4 by default, 8.0 on request (-c mysqlVersion=8.0 or cdk.json)', () => {
+    expect(readConfig(ctx({})).mysqlVersion).toBe('8.4');
+    expect(readConfig(ctx({ mysqlVersion: '8.0' })).mysqlVersion).toBe('8.0');
+    expect(readConfig(ctx({ mysqlVersion: '8.4' })).mysqlVersion).toBe('8.4');
+  });
+
   it.each([
     [{ adminCidr: '0.0.0.0/0' }, /must not be 0.0.0.0\/0/],
     [{ adminCidr: '10.0.0.1' }, /IPv4 CIDR/],
@@ -49,6 +55,8 @@ describe('context options', () => {
     [{ repoUrl: 'file:///etc' }, /repoUrl/],
     [{ amiId: 'ubuntu' }, /amiId/],
     [{ mysqlVersion: '5.7' }, /mysqlVersion/],
+    [{ mysqlVersion: '8' }, /mysqlVersion/],
+    [{ mysqlVersion: '9.0' }, /mysqlVersion/],
     [{ account: '123' }, /account/],
   ])('rejects %j', (values, message) => {
     expect(() => readConfig(ctx(values))).toThrow(message);

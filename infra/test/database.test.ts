@@ -6,11 +6,11 @@ function db(json: any) {
 }
 
 describe('RDS MySQL', () => {
-  it('is MySQL 8.0 on a small instance class, not public, encrypted, with >= 7 days of backups', () => {
+  it('is MySQL 8.4 (LTS) by default on a small instance class, not public, encrypted, with >= 7 days of backups', () => {
     const { json } = synth();
     const p = db(json).Properties;
     expect(p.Engine).toBe('mysql');
-    expect(p.EngineVersion).toBe('8.0');
+    expect(p.EngineVersion).toBe('8.4');
     expect(p.DBInstanceClass).toBe('db.t4g.micro');
     expect(p.PubliclyAccessible).toBe(false);
     expect(p.StorageEncrypted).toBe(true);
@@ -56,7 +56,7 @@ describe('RDS MySQL', () => {
     const { json } = synth();
     const pg = json.Resources[db(json).Properties.DBParameterGroupName.Ref];
     expect(pg.Type).toBe('AWS::RDS::DBParameterGroup');
-    expect(pg.Properties.Family).toBe('mysql8.0');
+    expect(pg.Properties.Family).toBe('mysql8.4');
     expect(pg.Properties.Parameters).toEqual({ require_secure_transport: '1' });
   });
 
@@ -68,10 +68,17 @@ describe('RDS MySQL', () => {
     expect(db(synth({ deletionProtection: 'false' }).json).Properties.DeletionProtection).toBe(false);
   });
 
-  it('mysqlVersion=8.4 switches engine and parameter group family', () => {
-    const { json } = synth({ mysqlVersion: '8.4' });
-    expect(db(json).Properties.EngineVersion).toBe('8.4');
-    expect(json.Resources[db(json).Properties.DBParameterGroupName.Ref].Properties.Family).toBe('mysql8.4');
+  it('mysqlVersion=8.0 is still possible (stacks first deployed with 8.0): engine and parameter group family', () => {
+    const { json } = synth({ mysqlVersion: '8.0' });
+    expect(db(json).Properties.EngineVersion).toBe('8.0');
+    const pg = json.Resources[db(json).Properties.DBParameterGroupName.Ref].Properties;
+    expect(pg.Family).toBe('mysql8.0');
+    expect(pg.Parameters).toEqual({ require_secure_transport: '1' });
+    expect(pg.Description).toBe('SnapStore MySQL 8.0: TLS required');
+  });
+
+  it('an explicit mysqlVersion=8.4 is the default template', () => {
+    expect(synth({ mysqlVersion: '8.4' }).json).toEqual(synth().json);
   });
 
   it('backup retention and instance class are configurable, never below 7 days', () => {

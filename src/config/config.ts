@@ -35,12 +35,16 @@ export interface Config {
   /** The app's own public origin; when unset, links are built from the request's Host. */
   publicBaseUrl?: string;
   requestTimeoutMs: number;
+  /** Uploads one client address may make per minute; 0 turns the limit off. */
+  uploadsPerMinute: number;
   database: DatabaseConfig;
   storage: StorageConfig;
   uploadDir: string;
   keepLocalCopy: boolean;
   maxUploadBytes: number;
   maxImagePixels: number;
+  stripMetadata: boolean;
+  thumbnails: boolean;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +66,7 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().default('false'),
   PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  RATE_LIMIT_UPLOADS_PER_MINUTE: int(0, 100_000).default(30),
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -97,6 +102,8 @@ const envSchema = z.object({
   KEEP_LOCAL_COPY: bool.default(true),
   MAX_UPLOAD_BYTES: int(1, 100 * 1024 * 1024).default(1024 * 1024),
   MAX_IMAGE_PIXELS: int(1, 1_000_000_000).default(40_000_000),
+  STRIP_METADATA: bool.default(true),
+  THUMBNAILS: bool.default(true),
 });
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -148,11 +155,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     publicBaseUrl: e.PUBLIC_BASE_URL,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    uploadsPerMinute: e.RATE_LIMIT_UPLOADS_PER_MINUTE,
     database: Object.freeze(database),
     storage: Object.freeze(storage),
     uploadDir: resolve(e.UPLOAD_DIR),
     keepLocalCopy: e.KEEP_LOCAL_COPY,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxImagePixels: e.MAX_IMAGE_PIXELS,
+    stripMetadata: e.STRIP_METADATA,
+    thumbnails: e.THUMBNAILS,
   });
 }

@@ -67,3 +67,20 @@ export class ShuttingDownError extends AppError {
   readonly code = 'shutting_down';
   readonly status = 503;
 }
+
+export class RateLimitedError extends AppError {
+  readonly code = 'rate_limited';
+  readonly status = 429;
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'forbidden';
+  readonly status = 403;
+}

@@ -6,8 +6,11 @@ import { messages } from './messages.js';
 
 export interface InspectedImage {
   contentType: ImageContentType;
+  /** As stored in the file, before any EXIF orientation is applied. */
   width: number;
   height: number;
+  /** EXIF orientation, 1 (upright) when absent. */
+  orientation: number;
 }
 
 type SniffedFormat = ImageContentType | 'heif' | 'avif' | 'svg' | 'unknown';
@@ -53,12 +56,14 @@ export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<In
   // failing inside the decoder.
   let width: number;
   let height: number;
+  let orientation: number;
   try {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     if (meta.format !== SHARP_FORMAT[format] || !meta.width || !meta.height)
       throw new Error(`decoded as ${meta.format}`);
     width = meta.width;
     height = meta.height;
+    orientation = meta.orientation ?? 1;
   } catch (cause) {
     throw new UnsupportedTypeError(messages.undecodable(format), { cause });
   }
@@ -79,5 +84,5 @@ export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<In
   } catch (cause) {
     throw new UnsupportedTypeError(messages.undecodable(format), { cause });
   }
-  return { contentType: format, width, height };
+  return { contentType: format, width, height, orientation };
 }

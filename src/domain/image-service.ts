@@ -1,11 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ImageRepository } from '../metadata/image-repository.js';
 import { EXTENSION_BY_TYPE, type ImagePage, type ImageRecord } from './image.js';
 import { inspectImage } from './image-inspector.js';
+import { thumbnailOf, withoutMetadata } from './image-processing.js';
 import { parseUploaderName } from './uploader-name.js';
-import { AppError, FileTooLargeError, InvalidQueryError, MissingFileError, NotFoundError } from './errors.js';
+import {
+  AppError,
+  FileTooLargeError,
+  ForbiddenError,
+  InvalidQueryError,
+  MissingFileError,
+  NotFoundError,
+} from './errors.js';
 import { messages } from './messages.js';
 
 export interface UploadInput {
@@ -24,16 +32,32 @@ export interface ImageServiceOptions {
   localCopy?: BlobStore;
   maxUploadBytes: number;
   maxImagePixels: number;
+  /** Publish without EXIF/XMP/IPTC (GPS, device, time), upright. */
+  stripMetadata: boolean;
+  /** Store a small WebP beside each original, for galleries. */
+  thumbnails: boolean;
   logger: Logger;
+}
+
+export interface UploadedImage {
+  image: ImageRecord;
+  /** Handed out once: the only way to delete the image later. Only its hash is kept. */
+  deleteToken: string;
 }
 
 export type Readiness = Record<'database' | 'storage', { ok: true } | { ok: false; error: string }>;
 
 export const MAX_PAGE_SIZE = 100;
 
-/** Upload, look up and list images; the one place that decides what is stored and when. */
+const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** Upload, look up, list and delete images; the one place that decides what is stored and when. */
 export class ImageService {
-  constructor(private readonly options: ImageServiceOptions) {}
+  private readonly stores: BlobStore[];
+
+  constructor(private readonly options: ImageServiceOptions) {
+    this.stores = options.localCopy ? [options.blobStore, options.localCopy] : [options.blobStore];
+  }
 
   /**
    * Checks the upload, stores it and records it. Either everything is stored or nothing is.
@@ -41,8 +65,8 @@ export class ImageService {
    *   TooManyPixelsError for bad input; StorageUnavailableError or DatabaseUnavailableError
    *   when a backend fails (after removing whatever was already written).
    */
-  async upload(input: UploadInput): Promise<ImageRecord> {
-    const { repository, blobStore, localCopy, maxUploadBytes, maxImagePixels } = this.options;
+  async upload(input: UploadInput): Promise<UploadedImage> {
+    const { repository, blobStore, maxUploadBytes, maxImagePixels } = this.options;
     const name = parseUploaderName(input.name);
     const file = input.file;
     if (!file) throw new MissingFileError(messages.missingFile);
@@ -50,43 +74,56 @@ export class ImageService {
     if (file.bytes.length > maxUploadBytes) throw new FileTooLargeError(messages.fileTooLarge(maxUploadBytes));
 
     const inspected = await inspectImage(file.bytes, maxImagePixels);
+    const [published, thumbnail] = await Promise.all([
+      this.options.stripMetadata
+        ? withoutMetadata(file.bytes, inspected)
+        : { bytes: file.bytes, width: inspected.width, height: inspected.height },
+      this.options.thumbnails ? thumbnailOf(file.bytes) : undefined,
+    ]);
+
     const id = uuidv7();
     const key = `${id}.${EXTENSION_BY_TYPE[inspected.contentType]}`;
-    const sha256 = createHash('sha256').update(file.bytes).digest('hex');
-    const record: ImageRecord = {
+    const thumbnailKey = thumbnail ? `thumbs/${id}.webp` : null;
+    const sha256 = sha256Hex(published.bytes);
+    const deleteToken = randomBytes(24).toString('base64url');
+    const image: ImageRecord = {
       id,
       name,
       url: blobStore.publicUrl(key),
       key,
-      size: file.bytes.length,
+      size: published.bytes.length,
       contentType: inspected.contentType,
-      width: inspected.width,
-      height: inspected.height,
+      width: published.width,
+      height: published.height,
       sha256,
       createdAt: new Date(),
       originalFilename: file.originalName?.slice(0, 255) || null,
+      thumbnailKey,
+      thumbnailUrl: thumbnailKey && blobStore.publicUrl(thumbnailKey),
+      deleteTokenHash: sha256Hex(deleteToken),
     };
 
-    const stores = localCopy ? [blobStore, localCopy] : [blobStore];
-    const writes = await Promise.allSettled(
-      stores.map((store) => store.put(key, file.bytes, { contentType: inspected.contentType, sha256 })),
+    const objects = [{ key, bytes: published.bytes, contentType: inspected.contentType, sha256 }];
+    if (thumbnail && thumbnailKey) {
+      objects.push({ key: thumbnailKey, bytes: thumbnail, contentType: 'image/webp', sha256: sha256Hex(thumbnail) });
+    }
+    const writes = this.stores.flatMap((store) =>
+      objects.map((object) => ({ store, key: object.key, done: store.put(object.key, object.bytes, object) })),
     );
-    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    const results = await Promise.allSettled(writes.map((w) => w.done));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      await this.removeQuietly(
-        key,
-        stores.filter((_, i) => writes[i]!.status === 'fulfilled'),
-      );
+      await this.removeQuietly(writes.filter((_, i) => results[i]!.status === 'fulfilled'));
       throw failed.reason;
     }
 
     try {
-      await repository.insert(record);
+      await repository.insert(image);
     } catch (error) {
-      await this.removeQuietly(key, stores);
+      await this.removeQuietly(writes);
       throw error;
     }
-    return record;
+    return { image, deleteToken };
   }
 
   /** @throws NotFoundError when no image has that id. */
@@ -94,6 +131,23 @@ export class ImageService {
     const image = isUuid(id) ? await this.options.repository.findById(id.toLowerCase()) : undefined;
     if (!image) throw new NotFoundError(messages.imageNotFound);
     return image;
+  }
+
+  /**
+   * Removes the row first, then every object: a failure after the row is gone leaves only
+   * orphan objects, which reconcile removes, never a row pointing at nothing.
+   * @throws NotFoundError for an unknown id; ForbiddenError when the token does not match.
+   */
+  async delete(id: string, deleteToken: string | undefined): Promise<void> {
+    const image = await this.get(id);
+    const expected = Buffer.from(image.deleteTokenHash ?? '', 'hex');
+    const given = Buffer.from(sha256Hex(deleteToken ?? ''), 'hex');
+    if (!deleteToken || expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw new ForbiddenError(messages.wrongDeleteToken);
+    }
+    await this.options.repository.deleteById(image.id);
+    const keys = [image.key, ...(image.thumbnailKey ? [image.thumbnailKey] : [])];
+    await Promise.all(this.stores.flatMap((store) => keys.map((key) => store.delete(key))));
   }
 
   /**
@@ -126,9 +180,9 @@ export class ImageService {
     return { database, storage };
   }
 
-  private async removeQuietly(key: string, stores: BlobStore[]): Promise<void> {
+  private async removeQuietly(writes: Array<{ store: BlobStore; key: string }>): Promise<void> {
     await Promise.all(
-      stores.map((store) =>
+      writes.map(({ store, key }) =>
         store.delete(key).catch((error: unknown) => {
           // Reconcile (npm run reconcile) finds and removes what is left behind here.
           this.options.logger.warn(

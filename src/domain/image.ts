@@ -15,6 +15,11 @@ export interface ImageRecord {
   createdAt: Date;
   /** The client's filename, for display only: it never reaches a path or a key. */
   originalFilename: string | null;
+  /** A small WebP beside the original (`thumbs/<id>.webp`); null when thumbnails are off. */
+  thumbnailKey: string | null;
+  thumbnailUrl: string | null;
+  /** SHA-256 of the delete token handed out once at upload; the token itself is never kept. */
+  deleteTokenHash: string | null;
 }
 
 export type ImageContentType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';

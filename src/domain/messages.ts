@@ -28,12 +28,16 @@ export const messages = {
   notMultipart:
     'Send the upload as multipart/form-data with the fields "name" and "image" (curl: -F name=Ada -F image=@photo.jpg).',
   malformedMultipart: 'The upload could not be read: the multipart body is malformed or incomplete. Send it again.',
+  wrongDeleteToken:
+    'That delete token does not match this image. Use the token shown once when the image was uploaded.',
   imageNotFound: 'No image has that id. It may have been deleted.',
   pageNotFound: 'There is nothing at this address.',
   badCursor: 'The cursor is not valid: use the nextCursor value from the previous page.',
   badLimit: 'limit must be a whole number from 1 to 100.',
   storageUnavailable: 'Image storage is unavailable right now; nothing was saved. Try again in a minute.',
   databaseUnavailable: 'The database is unavailable right now; nothing was saved. Try again in a minute.',
+  rateLimited: (perMinute: number, retryAfterSeconds: number) =>
+    `Too many uploads from your address (the limit is ${perMinute} a minute). Try again in ${retryAfterSeconds} seconds.`,
   shuttingDown: 'The server is restarting; nothing was saved. Try again in a few seconds.',
   internal:
     'Something went wrong on our side; nothing was saved. Try again, and tell the operator if it keeps happening.',

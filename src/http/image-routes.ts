@@ -1,4 +1,4 @@
-import { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import type { ImageService } from '../domain/image-service.js';
 import type { ImageRecord } from '../domain/image.js';
 import { InvalidQueryError } from '../domain/errors.js';
@@ -15,6 +15,25 @@ export interface ImageRoutesOptions {
 
 const LATEST_ON_HOME = 12;
 
+/**
+ * The delete token reaches the image page once through a short-lived cookie scoped to that
+ * page, so it is shown after the 303 redirect (JavaScript or not) and never again.
+ */
+const deleteTokenCookie = (id: string) => `snapstore_delete_${id.replace(/-/g, '')}`;
+const DELETE_TOKEN_COOKIE_MS = 10 * 60_000;
+
+function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+function bearerToken(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+}
+
 export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: ImageRoutesOptions): Router {
   const router = Router();
   const toJson = (req: Request, image: ImageRecord) => ({
@@ -28,8 +47,12 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
     height: image.height,
     sha256: image.sha256,
     createdAt: image.createdAt.toISOString(),
+    thumbnailUrl: image.thumbnailUrl && absoluteUrl(req, image.thumbnailUrl, publicBaseUrl),
   });
-  const view = (req: Request, image: ImageRecord) => ({ ...toJson(req, image), createdAt: image.createdAt });
+  const view = (req: Request, image: ImageRecord) => {
+    const json = toJson(req, image);
+    return { ...json, thumbnailUrl: json.thumbnailUrl ?? json.url, createdAt: image.createdAt };
+  };
 
   const uploadForm: RequestHandler = async (req, res) => {
     const { items } = await images.list({ limit: LATEST_ON_HOME });
@@ -38,13 +61,23 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
 
   const createImage: RequestHandler = async (req, res) => {
     const file = req.file && { bytes: req.file.buffer, originalName: req.file.originalname };
-    const image = await images.upload({ name: req.body?.name, file });
+    const { image, deleteToken } = await images.upload({ name: req.body?.name, file });
     const location = `/images/${image.id}`;
+    res.cookie(deleteTokenCookie(image.id), deleteToken, {
+      path: location,
+      maxAge: DELETE_TOKEN_COOKIE_MS,
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+    });
     if (wantsHtml(req)) {
       res.redirect(303, location);
       return;
     }
-    res.status(201).location(location).json(toJson(req, image));
+    res
+      .status(201)
+      .location(location)
+      .json({ ...toJson(req, image), deleteToken });
   };
 
   // A browser that posted the form gets the form back, with the message and its name kept.
@@ -70,6 +103,7 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
         title: 'Gallery',
         items: page.items.map((i) => view(req, i)),
         nextCursor: page.nextCursor,
+        isFirstPage: req.query.cursor === undefined || req.query.cursor === '',
       });
       return;
     }
@@ -78,14 +112,36 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
 
   const showImage: RequestHandler = async (req, res) => {
     const image = await images.get(String(req.params.id));
-    if (wantsHtml(req)) res.render('image', { title: `Image by ${image.name}`, image: view(req, image) });
-    else res.json(toJson(req, image));
+    if (!wantsHtml(req)) {
+      res.json(toJson(req, image));
+      return;
+    }
+    const cookie = deleteTokenCookie(image.id);
+    const deleteToken = readCookie(req, cookie);
+    if (deleteToken) res.clearCookie(cookie, { path: `/images/${image.id}` });
+    res.set('Cache-Control', 'no-store');
+    res.render('image', { title: `Image by ${image.name}`, image: view(req, image), deleteToken: deleteToken ?? null });
+  };
+
+  const deleteImage: RequestHandler = async (req, res) => {
+    await images.delete(String(req.params.id), bearerToken(req));
+    res.status(204).end();
+  };
+
+  // HTML forms cannot send DELETE: the image page posts the token here instead.
+  const deleteImageFromForm: RequestHandler = async (req, res) => {
+    const token = typeof req.body?.deleteToken === 'string' ? req.body.deleteToken.trim() : undefined;
+    await images.delete(String(req.params.id), token);
+    if (wantsHtml(req)) res.redirect(303, '/images?deleted=1');
+    else res.status(204).end();
   };
 
   router.get('/', uploadForm);
   router.post('/images', createUploadParser(maxUploadBytes), createImage, showFormWithError);
   router.get('/images', listImages);
   router.get('/images/:id', showImage);
+  router.delete('/images/:id', deleteImage);
+  router.post('/images/:id/delete', express.urlencoded({ extended: false, limit: '4kb' }), deleteImageFromForm);
   return router;
 }
 

@@ -2,7 +2,12 @@ import type { ImageContentType, ImageRecord } from '../domain/image.js';
 
 /** Column list shared by both SQL adapters, in the order `toRowValues` produces. */
 export const IMAGE_COLUMNS =
-  'id, uploader_name, url, object_key, size_bytes, content_type, width, height, sha256, original_filename, created_at';
+  'id, uploader_name, url, object_key, size_bytes, content_type, width, height, sha256, original_filename, created_at, thumbnail_key, thumbnail_url, delete_token_hash';
+
+/** `?, ?, …` for every column in IMAGE_COLUMNS. */
+export const IMAGE_PLACEHOLDERS = IMAGE_COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ');
 
 export interface ImageRow {
   id: string;
@@ -16,6 +21,9 @@ export interface ImageRow {
   sha256: string;
   original_filename: string | null;
   created_at: Date | string;
+  thumbnail_key: string | null;
+  thumbnail_url: string | null;
+  delete_token_hash: string | null;
 }
 
 export function toRowValues(image: ImageRecord, createdAt: Date | string): unknown[] {
@@ -31,6 +39,9 @@ export function toRowValues(image: ImageRecord, createdAt: Date | string): unkno
     image.sha256,
     image.originalFilename,
     createdAt,
+    image.thumbnailKey,
+    image.thumbnailUrl,
+    image.deleteTokenHash,
   ];
 }
 
@@ -47,5 +58,8 @@ export function fromRow(row: ImageRow): ImageRecord {
     sha256: row.sha256,
     originalFilename: row.original_filename,
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+    thumbnailKey: row.thumbnail_key,
+    thumbnailUrl: row.thumbnail_url,
+    deleteTokenHash: row.delete_token_hash,
   };
 }

@@ -48,4 +48,19 @@ export const migrations: readonly Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
     ],
   },
+  {
+    version: 2,
+    name: 'thumbnails and delete tokens',
+    sqlite: [
+      'ALTER TABLE images ADD COLUMN thumbnail_key TEXT',
+      'ALTER TABLE images ADD COLUMN thumbnail_url TEXT',
+      'ALTER TABLE images ADD COLUMN delete_token_hash TEXT',
+    ],
+    mysql: [
+      `ALTER TABLE images
+        ADD COLUMN thumbnail_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NULL,
+        ADD COLUMN thumbnail_url VARCHAR(2048) NULL,
+        ADD COLUMN delete_token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL`,
+    ],
+  },
 ];

@@ -3,7 +3,7 @@ import { DatabaseUnavailableError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 import type { ImageRecord } from '../domain/image.js';
 import type { ImageRepository } from './image-repository.js';
-import { IMAGE_COLUMNS, fromRow, toRowValues, type ImageRow } from './image-row.js';
+import { IMAGE_COLUMNS, IMAGE_PLACEHOLDERS, fromRow, toRowValues, type ImageRow } from './image-row.js';
 import { migrations } from './migrations.js';
 
 export interface MysqlImageRepositoryOptions {
@@ -116,7 +116,7 @@ export class MysqlImageRepository implements ImageRepository {
 
   async insert(image: ImageRecord): Promise<void> {
     await this.execute(
-      `INSERT INTO images (${IMAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO images (${IMAGE_COLUMNS}) VALUES (${IMAGE_PLACEHOLDERS})`,
       toRowValues(image, image.createdAt),
     );
   }

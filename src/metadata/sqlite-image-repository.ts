@@ -5,7 +5,7 @@ import { DatabaseUnavailableError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 import type { ImageRecord } from '../domain/image.js';
 import type { ImageRepository } from './image-repository.js';
-import { IMAGE_COLUMNS, fromRow, toRowValues, type ImageRow } from './image-row.js';
+import { IMAGE_COLUMNS, IMAGE_PLACEHOLDERS, fromRow, toRowValues, type ImageRow } from './image-row.js';
 import { migrations } from './migrations.js';
 
 /** Metadata in an embedded SQLite file: the zero-configuration default. */
@@ -40,7 +40,7 @@ export class SqliteImageRepository implements ImageRepository {
   async insert(image: ImageRecord): Promise<void> {
     this.run(() =>
       this.db
-        .prepare(`INSERT INTO images (${IMAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .prepare(`INSERT INTO images (${IMAGE_COLUMNS}) VALUES (${IMAGE_PLACEHOLDERS})`)
         .run(...toRowValues(image, image.createdAt.toISOString())),
     );
   }

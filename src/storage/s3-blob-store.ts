@@ -23,10 +23,16 @@ export interface S3BlobStoreOptions {
   cacheControl: string;
 }
 
+/** Keys the app writes for its own checks; never images, never listed. */
+const PROBE_PREFIX = '.snapstore/';
+const WRITE_PROBE_INTERVAL_MS = 60_000;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** Images in an S3 bucket (or an S3-compatible server), published at their object URL. */
 export class S3BlobStore implements BlobStore {
   readonly description: string;
   private readonly client: S3Client;
+  private writeProbeOkAt = 0;
 
   constructor(private readonly options: S3BlobStoreOptions) {
     this.description = `s3://${options.bucket}`;
@@ -47,6 +53,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, bytes: Buffer, options: { contentType: string; sha256: string }): Promise<void> {
+    // A refused write means the last probe's verdict no longer holds.
+    const failed = () => (this.writeProbeOkAt = 0);
     const input = {
       Bucket: this.options.bucket,
       Key: key,
@@ -57,7 +65,10 @@ export class S3BlobStore implements BlobStore {
       ChecksumSHA256: Buffer.from(options.sha256, 'hex').toString('base64'),
       ...(this.options.acl === 'none' ? {} : { ACL: this.options.acl }),
     };
-    await this.call((s3) => s3.send(new PutObjectCommand(input)));
+    await this.call((s3) => s3.send(new PutObjectCommand(input))).catch((error: unknown) => {
+      failed();
+      throw error;
+    });
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -81,7 +92,8 @@ export class S3BlobStore implements BlobStore {
     do {
       const input = { Bucket: this.options.bucket, ContinuationToken: token };
       const page = await this.call((s3) => s3.send(new ListObjectsV2Command(input)));
-      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+      for (const object of page.Contents ?? [])
+        if (object.Key && !object.Key.startsWith(PROBE_PREFIX)) yield object.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
@@ -97,8 +109,18 @@ export class S3BlobStore implements BlobStore {
     return `https://${bucket}.s3.${region}.amazonaws.com/${key}`;
   }
 
+  /**
+   * Reachable bucket, and (at most once a minute while it works) a real write with the
+   * configured ACL, so that a bucket refusing ACLs or a missing permission shows here rather
+   * than on the first upload.
+   */
   async check(): Promise<void> {
     await this.call((s3) => s3.send(new HeadBucketCommand({ Bucket: this.options.bucket })));
+    if (Date.now() - this.writeProbeOkAt < WRITE_PROBE_INTERVAL_MS) return;
+    const key = `${PROBE_PREFIX}readiness-probe`;
+    await this.put(key, Buffer.alloc(0), { contentType: 'application/octet-stream', sha256: EMPTY_SHA256 });
+    await this.delete(key);
+    this.writeProbeOkAt = Date.now();
   }
 
   async close(): Promise<void> {

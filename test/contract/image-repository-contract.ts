@@ -22,6 +22,9 @@ export function imageRecord(overrides: Partial<ImageRecord> = {}): ImageRecord {
     sha256: 'ab'.repeat(32),
     createdAt: new Date('2026-12-03T10:11:12.345Z'),
     originalFilename: 'photo.jpg',
+    thumbnailKey: `thumbs/${id}.webp`,
+    thumbnailUrl: `https://bucket.s3.us-east-1.amazonaws.com/thumbs/${id}.webp`,
+    deleteTokenHash: 'cd'.repeat(32),
     ...overrides,
   };
 }

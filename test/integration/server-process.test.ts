@@ -1,50 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sample } from '../support/samples.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = path.join(ROOT, 'src/main.ts');
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Runs src/main.ts as `npm start` would, in a fresh folder with only the given environment. */
-function startServer(cwd: string, env: Record<string, string>): Started {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN], {
-    cwd,
-    env: {
-      PATH: process.env.PATH!,
-      HOME: cwd,
-      NODE_PATH: path.join(ROOT, 'node_modules'),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function listeningOrigin(started: Started): Promise<string> {
-  for (let i = 0; i < 300; i += 1) {
-    const match = /listening on (http:\/\/[\w.]+:\d+)/.exec(started.output());
-    if (match) return match[1]!;
-    if (started.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`server did not start:\n${started.output()}`);
-}
+import { listeningOrigin, startServer } from '../support/server-process.js';
 
 describe('the server process', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -71,7 +30,9 @@ describe('the server process', () => {
     const body = (await response.json()) as { key: string; url: string };
     expect(body.url).toBe(`${origin}/uploads/${body.key}`);
     expect((await fetch(body.url)).status).toBe(200);
-    expect(await readdir(path.join(dir, 'uploads'))).toEqual([body.key]);
+    expect(await readdir(path.join(dir, 'uploads'), { recursive: true })).toEqual(
+      expect.arrayContaining([body.key, `thumbs/${body.key.replace(/\.jpg$/, '.webp')}`]),
+    );
     expect(await readdir(path.join(dir, 'data'))).toContain('snapstore.db');
 
     server.child.kill('SIGTERM');

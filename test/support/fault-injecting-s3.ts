@@ -2,7 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type S3Fault =
-  { kind: 'acl-not-supported' } | { kind: 'permanent-redirect'; region: string } | { kind: 'internal-error' };
+  | { kind: 'acl-not-supported' }
+  | { kind: 'permanent-redirect'; region: string }
+  | { kind: 'internal-error' }
+  /** Every connection is cut without an answer, as when the endpoint is down or unreachable. */
+  | { kind: 'connection-reset' };
 
 export interface RecordedRequest {
   method: string;
@@ -21,6 +25,10 @@ export async function startFaultInjectingS3(upstream: string) {
 
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method!, url: req.url!, headers: req.headers });
+    if (fault?.kind === 'connection-reset') {
+      req.socket.destroy();
+      return;
+    }
     const answer = fault && errorFor(fault, req);
     if (answer) {
       req.resume();
@@ -67,6 +75,8 @@ function errorFor(fault: S3Fault, req: http.IncomingMessage) {
           `<Endpoint>s3.${fault.region}.amazonaws.com</Endpoint>`,
         ),
       };
+    case 'connection-reset':
+      return undefined;
     case 'internal-error':
       return {
         status: 500,

@@ -42,3 +42,28 @@ export async function generatedImage(
     .toFormat(format)
     .toBuffer();
 }
+
+/** A three-frame looping animation, as GIF or WebP. */
+export async function animatedImage(format: 'gif' | 'webp'): Promise<Buffer> {
+  const frame = (background: string) =>
+    sharp({ create: { width: 40, height: 30, channels: 3, background } })
+      .png()
+      .toBuffer();
+  const frames = await Promise.all(['red', 'blue', 'green'].map(frame));
+  return sharp(frames, { join: { animated: true } })
+    .toFormat(format, { loop: 0, delay: [100, 100, 100] })
+    .toBuffer();
+}
+
+/** The marker bytes of every segment before the image data of a JPEG (APP1 = 0xe1 is EXIF/XMP). */
+export function jpegSegmentMarkers(jpeg: Buffer): number[] {
+  const markers: number[] = [];
+  let offset = 2;
+  while (offset + 4 <= jpeg.length && jpeg[offset] === 0xff) {
+    const marker = jpeg[offset + 1]!;
+    markers.push(marker);
+    if (marker === 0xda) break;
+    offset += 2 + jpeg.readUInt16BE(offset + 2);
+  }
+  return markers;
+}

@@ -1,0 +1,45 @@
+import sharp, { type Sharp } from 'sharp';
+import type { ImageContentType } from './image.js';
+import type { InspectedImage } from './image-inspector.js';
+import { stripMetadata } from './metadata-stripper.js';
+
+export interface PublishableImage {
+  bytes: Buffer;
+  width: number;
+  height: number;
+}
+
+const THUMBNAIL_SIZE = 320;
+
+const ENCODE: Readonly<Record<ImageContentType, (image: Sharp) => Sharp>> = {
+  'image/jpeg': (image) => image.jpeg({ quality: 90, mozjpeg: true }),
+  'image/png': (image) => image.png(),
+  'image/gif': (image) => image.gif(),
+  'image/webp': (image) => image.webp({ quality: 90 }),
+};
+
+/**
+ * The bytes to publish with location, device and time metadata removed. Upright images are
+ * stripped losslessly (metadata containers dropped, pixels untouched); an EXIF orientation
+ * other than 1 is applied to the pixels, which needs one re-encode, so that the image shows
+ * upright everywhere once the tag is gone. ICC colour profiles are kept either way.
+ */
+export async function withoutMetadata(bytes: Buffer, inspected: InspectedImage): Promise<PublishableImage> {
+  if (inspected.orientation <= 1) {
+    const stripped = stripMetadata(bytes, inspected.contentType);
+    if (stripped) return { bytes: stripped, width: inspected.width, height: inspected.height };
+  }
+  const { data, info } = await ENCODE[inspected.contentType](
+    sharp(bytes, { animated: true, limitInputPixels: false }).autoOrient().keepIccProfile(),
+  ).toBuffer({ resolveWithObject: true });
+  return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
+}
+
+/** A small upright WebP of the first frame, at most 320 px on the long side. */
+export async function thumbnailOf(bytes: Buffer): Promise<Buffer> {
+  return sharp(bytes, { limitInputPixels: false })
+    .autoOrient()
+    .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 75 })
+    .toBuffer();
+}

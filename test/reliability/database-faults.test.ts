@@ -1,0 +1,128 @@
+import mysql from 'mysql2/promise';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sample } from '../support/samples.js';
+import { createTestDatabase, mysqlUrl, s3Endpoint } from '../support/services.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+const enabled = mysqlUrl !== null && s3Endpoint !== null;
+const mysqlTarget = () => {
+  const url = new URL(mysqlUrl!);
+  return { host: url.hostname, port: Number(url.port || 3306) };
+};
+
+const upload = (t: TestApp, name = 'Ada') =>
+  request(t.app).post('/images').field('name', name).attach('image', sample('jpg/Canon_40D.jpg'), 'a.jpg');
+
+/** MySQL behind a proxy the test controls, S3 on s3rver; each test gets fresh ones. */
+async function appBehindProxy(env: Record<string, string> = {}) {
+  const proxy = await startTcpProxy(mysqlTarget());
+  const database = await createTestDatabase();
+  const t = await createTestApp('mysql+s3', { DATABASE_URL: proxy.url(database.name), ...env });
+  return {
+    t,
+    proxy,
+    async close() {
+      await t.close();
+      await proxy.close();
+      await database.drop();
+    },
+  };
+}
+
+describe.runIf(enabled)('database faults (MariaDB behind a controllable proxy)', () => {
+  let fixture: Awaited<ReturnType<typeof appBehindProxy>>;
+  afterEach(async () => {
+    await fixture?.close();
+  });
+
+  it('MariaDB stopped while uploads arrive: 503, nothing left, /readyz says so, and it recovers without a restart', async () => {
+    fixture = await appBehindProxy();
+    const { t, proxy } = fixture;
+    expect((await upload(t)).status).toBe(201);
+
+    await proxy.stop();
+    const during = await Promise.all([upload(t), upload(t), upload(t)]);
+    for (const response of during) {
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('database_unavailable');
+    }
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.database).toEqual({
+      ok: false,
+      error: expect.stringContaining('database is unavailable'),
+    });
+    expect(ready.body.checks.storage).toEqual({ ok: true });
+
+    await proxy.start();
+    expect((await upload(t)).status).toBe(201);
+    expect((await request(t.app).get('/readyz')).status).toBe(200);
+    expect(await t.rowCount()).toBe(2);
+    expect(await t.inconsistencies()).toEqual([]);
+    expect(await t.uploadedFiles()).toHaveLength(4); // two images, two thumbnails
+  });
+
+  it('every pooled connection closed by the server (wait_timeout, failover): the next upload still succeeds', async () => {
+    fixture = await appBehindProxy();
+    const { t, proxy } = fixture;
+    await Promise.all([upload(t), upload(t), upload(t)]);
+    expect(proxy.open).toBeGreaterThan(0);
+    proxy.dropAll();
+    const response = await upload(t);
+    expect(response.status).toBe(201);
+    expect(await t.rowCount()).toBe(4);
+  });
+
+  it('50 uploads at once against a pool of 10: all succeed, never more than 10 connections', async () => {
+    fixture = await appBehindProxy({ DB_POOL_SIZE: '10' });
+    const { t, proxy } = fixture;
+    proxy.setLatency(5);
+    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => upload(t, `load ${i}`)));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(201));
+    expect(proxy.maxConcurrent).toBeLessThanOrEqual(10);
+    expect(await t.rowCount()).toBe(50);
+  });
+
+  it('with the wait queue full: a clean 503 for the overflow, nothing left behind by it', async () => {
+    fixture = await appBehindProxy({ DB_POOL_SIZE: '1', DB_QUEUE_LIMIT: '1' });
+    const { t, proxy } = fixture;
+    proxy.setLatency(100);
+    const responses = await Promise.all(Array.from({ length: 8 }, () => upload(t)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses).toContain(201);
+    expect(statuses).toContain(503);
+    expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
+    for (const r of responses.filter((r) => r.status === 503)) expect(r.body.error.code).toBe('database_unavailable');
+    expect(await t.rowCount()).toBe(statuses.filter((s) => s === 201).length);
+    proxy.setLatency(0);
+  });
+});
+
+describe.runIf(enabled)('a pooled connection killed on the server (KILL <id>)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('mysql+s3');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('the next upload still succeeds and leaves no orphan object', async () => {
+    expect((await upload(t)).status).toBe(201);
+    const database = new URL(t.config.database.driver === 'mysql' ? t.config.database.url : '').pathname.slice(1);
+    const admin = await mysql.createConnection({ uri: mysqlUrl! });
+    const [rows] = (await admin.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ?', [
+      database,
+    ])) as unknown as [Array<{ id: number }>];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { id } of rows) await admin.query(`KILL ${Number(id)}`);
+    await admin.end();
+
+    const response = await upload(t);
+    expect(response.status).toBe(201);
+    expect(await t.rowCount()).toBe(2);
+    expect(await t.inconsistencies()).toEqual([]);
+  });
+});
