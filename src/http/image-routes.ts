@@ -104,6 +104,7 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
         items: page.items.map((i) => view(req, i)),
         nextCursor: page.nextCursor,
         isFirstPage: req.query.cursor === undefined || req.query.cursor === '',
+        deleted: req.query.deleted === '1',
       });
       return;
     }
