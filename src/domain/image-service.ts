@@ -151,16 +151,36 @@ export class ImageService {
   }
 
   /**
-   * Newest first. `cursor` is the `nextCursor` of the previous page.
+   * Newest first. `cursor` is the `nextCursor` of the previous page (older images); `after` is
+   * its `prevCursor` (newer images).
    * @throws InvalidQueryError for a limit outside 1..100 or a cursor that is not one of ours.
    */
-  async list(query: { limit?: number; cursor?: string }): Promise<ImagePage> {
+  async list(query: { limit?: number; cursor?: string; after?: string }): Promise<ImagePage> {
     const limit = query.limit ?? 24;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new InvalidQueryError(messages.badLimit);
-    if (query.cursor !== undefined && !isUuid(query.cursor)) throw new InvalidQueryError(messages.badCursor);
-    const rows = await this.options.repository.listNewest({ limit: limit + 1, before: query.cursor?.toLowerCase() });
+    for (const id of [query.cursor, query.after]) {
+      if (id !== undefined && !isUuid(id)) throw new InvalidQueryError(messages.badCursor);
+    }
+    if (query.cursor !== undefined && query.after !== undefined) throw new InvalidQueryError(messages.badCursor);
+    const { repository } = this.options;
+
+    if (query.after !== undefined) {
+      // One row more than asked says whether there is a newer page still.
+      const rows = await repository.listNewest({ limit: limit + 1, after: query.after.toLowerCase() });
+      const items = rows.length > limit ? rows.slice(1) : rows;
+      return {
+        items,
+        nextCursor: items.at(-1)?.id ?? null,
+        prevCursor: rows.length > limit ? items[0]!.id : null,
+      };
+    }
+    const rows = await repository.listNewest({ limit: limit + 1, before: query.cursor?.toLowerCase() });
     const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+    return {
+      items,
+      nextCursor: rows.length > limit ? items.at(-1)!.id : null,
+      prevCursor: query.cursor !== undefined ? (items[0]?.id ?? null) : null,
+    };
   }
 
   /** Whether the database and the storage answer; never throws. */

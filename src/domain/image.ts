@@ -35,4 +35,6 @@ export interface ImagePage {
   items: ImageRecord[];
   /** Pass back as `cursor` for the next (older) page; null on the last page. */
   nextCursor: string | null;
+  /** Pass back as `after` for the previous (newer) page; null on the first page. */
+  prevCursor: string | null;
 }

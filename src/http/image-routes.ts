@@ -97,18 +97,31 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
   };
 
   const listImages: RequestHandler = async (req, res) => {
-    const page = await images.list({ limit: parseLimit(req.query.limit), cursor: parseCursor(req.query.cursor) });
-    if (wantsHtml(req)) {
-      res.render('gallery', {
-        title: 'Gallery',
-        items: page.items.map((i) => view(req, i)),
+    const limit = parseLimit(req.query.limit);
+    const page = await images.list({
+      limit,
+      cursor: parseCursor(req.query.cursor),
+      after: parseCursor(req.query.after),
+    });
+    if (!wantsHtml(req)) {
+      res.json({
+        items: page.items.map((i) => toJson(req, i)),
         nextCursor: page.nextCursor,
-        isFirstPage: req.query.cursor === undefined || req.query.cursor === '',
-        deleted: req.query.deleted === '1',
+        prevCursor: page.prevCursor,
       });
       return;
     }
-    res.json({ items: page.items.map((i) => toJson(req, i)), nextCursor: page.nextCursor });
+    const pageLink = (key: 'cursor' | 'after', id: string | null) =>
+      id && `/images?${new URLSearchParams({ ...(limit !== undefined && { limit: String(limit) }), [key]: id })}`;
+    res.render('gallery', {
+      title: 'Gallery',
+      items: page.items.map((i) => view(req, i)),
+      nextCursor: page.nextCursor,
+      olderHref: pageLink('cursor', page.nextCursor),
+      newerHref: pageLink('after', page.prevCursor),
+      isFirstPage: req.query.cursor === undefined && req.query.after === undefined,
+      deleted: req.query.deleted === '1',
+    });
   };
 
   const showImage: RequestHandler = async (req, res) => {

@@ -8,8 +8,11 @@ export interface ImageRepository {
   insert(image: ImageRecord): Promise<void>;
   /** @returns the image, or undefined when no row has that id. */
   findById(id: string): Promise<ImageRecord | undefined>;
-  /** Newest first; `before` is an id: only rows older than it are returned (keyset pagination). */
-  listNewest(options: { limit: number; before?: string }): Promise<ImageRecord[]>;
+  /**
+   * Newest first, keyset-paginated by id. `before`: the `limit` rows just older than that id.
+   * `after`: the `limit` rows just newer than that id (still returned newest first).
+   */
+  listNewest(options: { limit: number; before?: string; after?: string }): Promise<ImageRecord[]>;
   /** Removes the row; resolves false when there was none. */
   deleteById(id: string): Promise<boolean>;
   /** Every object key the table refers to, for reconciliation with the blob store. */

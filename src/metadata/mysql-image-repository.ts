@@ -126,15 +126,28 @@ export class MysqlImageRepository implements ImageRepository {
     return rows[0] && fromRow(rows[0]);
   }
 
-  async listNewest({ limit, before }: { limit: number; before?: string }): Promise<ImageRecord[]> {
+  async listNewest({
+    limit,
+    before,
+    after,
+  }: {
+    limit: number;
+    before?: string;
+    after?: string;
+  }): Promise<ImageRecord[]> {
     // LIMIT is bound as a string: MySQL 8 refuses a DOUBLE there, which is how numbers travel.
+    const select = `SELECT ${IMAGE_COLUMNS} FROM images`;
+    if (after !== undefined) {
+      const newer = await this.execute<ImageRow>(`${select} WHERE id > ? ORDER BY id ASC LIMIT ?`, [
+        after,
+        String(limit),
+      ]);
+      return newer.reverse().map(fromRow);
+    }
     const rows =
       before === undefined
-        ? await this.execute<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images ORDER BY id DESC LIMIT ?`, [String(limit)])
-        : await this.execute<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images WHERE id < ? ORDER BY id DESC LIMIT ?`, [
-            before,
-            String(limit),
-          ]);
+        ? await this.execute<ImageRow>(`${select} ORDER BY id DESC LIMIT ?`, [String(limit)])
+        : await this.execute<ImageRow>(`${select} WHERE id < ? ORDER BY id DESC LIMIT ?`, [before, String(limit)]);
     return rows.map(fromRow);
   }
 

@@ -52,7 +52,21 @@ export class SqliteImageRepository implements ImageRepository {
     return row && fromRow(row);
   }
 
-  async listNewest({ limit, before }: { limit: number; before?: string }): Promise<ImageRecord[]> {
+  async listNewest({
+    limit,
+    before,
+    after,
+  }: {
+    limit: number;
+    before?: string;
+    after?: string;
+  }): Promise<ImageRecord[]> {
+    if (after !== undefined) {
+      const newer = this.run(() =>
+        this.db.prepare(`SELECT ${IMAGE_COLUMNS} FROM images WHERE id > ? ORDER BY id ASC LIMIT ?`).all(after, limit),
+      ) as ImageRow[];
+      return newer.reverse().map(fromRow);
+    }
     const rows = this.run(() =>
       before === undefined
         ? this.db.prepare(`SELECT ${IMAGE_COLUMNS} FROM images ORDER BY id DESC LIMIT ?`).all(limit)

@@ -90,6 +90,8 @@ export function describeImageRepositoryContract(
       expect(firstPage.map((r) => r.id)).toEqual(newestFirst.slice(0, 3));
       const secondPage = await repository.listNewest({ limit: 3, before: firstPage[2]!.id });
       expect(secondPage.map((r) => r.id)).toEqual(newestFirst.slice(3, 6));
+      const backToFirst = await repository.listNewest({ limit: 3, after: secondPage[0]!.id });
+      expect(backToFirst.map((r) => r.id)).toEqual(newestFirst.slice(0, 3));
     });
 
     it('deletes by id', async () => {

@@ -160,15 +160,33 @@ describe.skipIf(!hasChromium)('the image page and the gallery in Chromium', () =
 
     await page.goto('/images?limit=3');
     await page.getByRole('link', { name: 'Older' }).click();
-    await page.waitForURL(/cursor=/);
-    // The Older link keeps only the cursor, so the next page has the default size: all the rest.
+    await page.waitForURL(/limit=3&cursor=/);
     expect(await page.locator('.card-name').allTextContents()).toEqual([
       'Katherine Johnson',
       'Alan Turing',
       'Grace Hopper',
-      'Ada [the] "Lovelace"',
     ]);
+    await page.getByRole('link', { name: 'Older' }).click();
+    await page.waitForURL(/cursor=/);
+    expect(await page.locator('.card-name').allTextContents()).toEqual(['Ada [the] "Lovelace"']);
     expect(await page.getByRole('link', { name: 'Older' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Newer' }).click();
+    await page.waitForURL(/limit=3&after=/);
+    expect(await page.locator('.card-name').allTextContents()).toEqual([
+      'Katherine Johnson',
+      'Alan Turing',
+      'Grace Hopper',
+    ]);
+    await page.getByRole('link', { name: 'Newer' }).click();
+    expect(await page.locator('.card-name').allTextContents()).toEqual([
+      'Margaret Hamilton',
+      'Barbara Liskov',
+      'Edsger Dijkstra',
+    ]);
+    expect(await page.getByRole('link', { name: 'Newer' }).count()).toBe(0);
+    await page.goto(
+      '/images?limit=3&cursor=' + (await page.locator('.card a').last().getAttribute('href'))!.split('/').pop(),
+    );
     await page.getByRole('link', { name: 'Newest' }).click();
     await page.waitForURL(`${t.baseUrl}/images`);
     expect((await page.locator('.card-name').allTextContents())[0]).toBe('Margaret Hamilton');

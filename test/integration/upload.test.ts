@@ -263,8 +263,14 @@ describe.each(setups)('uploads with $setup', ({ setup, enabled }) => {
     const first = await request(t.app).get('/images?limit=2');
     expect(first.status).toBe(200);
     expect(first.body.items.map((i: { id: string }) => i.id)).toEqual([ids[2], ids[1]]);
+    expect(first.body.prevCursor).toBeNull();
     const second = await request(t.app).get(`/images?limit=2&cursor=${first.body.nextCursor}`);
     expect(second.body.items[0].id).toBe(ids[0]);
+    expect(second.body.prevCursor).toBe(ids[0]);
+    const back = await request(t.app).get(`/images?limit=2&after=${second.body.prevCursor}`);
+    expect(back.body.items.map((i: { id: string }) => i.id)).toEqual([ids[2], ids[1]]);
+    expect(back.body.prevCursor).toBeNull();
+    expect(back.body.nextCursor).toBe(ids[1]);
 
     expect((await request(t.app).get('/images?limit=101')).status).toBe(400);
     expect((await request(t.app).get('/images?limit=0')).status).toBe(400);
@@ -272,7 +278,7 @@ describe.each(setups)('uploads with $setup', ({ setup, enabled }) => {
 
     const html = await request(t.app).get('/images?limit=2').set('Accept', 'text/html');
     expect(html.status).toBe(200);
-    expect(html.text).toContain(`href="/images?cursor=${first.body.nextCursor}"`);
+    expect(html.text).toContain(`href="/images?limit=2&amp;cursor=${first.body.nextCursor}"`);
   });
 
   it.runIf(enabled)(
