@@ -1,4 +1,4 @@
-import { formatBytes } from './format.js';
+import { formatBytes } from '../domain/format.js';
 
 /**
  * Quick checks made before anything is sent, so a person learns at once that a file cannot be

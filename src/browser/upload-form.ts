@@ -1,5 +1,5 @@
 import { checkFile, checkName, text } from './checks.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../domain/format.js';
 
 /** Which field a server error code belongs to; anything else is shown above the form. */
 const FIELD_OF_CODE: Readonly<Record<string, 'name' | 'image'>> = {

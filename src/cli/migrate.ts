@@ -1,16 +1,8 @@
 /** npm run migrate: applies pending schema migrations to the configured database. */
-import { config as loadDotenv } from 'dotenv';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadCliConfig } from './load-cli-config.js';
 import { createRepository } from '../container.js';
 
-loadDotenv({ quiet: true });
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(2);
-}
+const config = loadCliConfig();
 const repository = createRepository(config.database);
 try {
   const applied = await repository.migrate();

@@ -6,9 +6,8 @@
  * older than --min-age-minutes (default 10), so uploads in progress are never touched.
  */
 import { parseArgs } from 'node:util';
-import { config as loadDotenv } from 'dotenv';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadCliConfig } from './load-cli-config.js';
 import { createContainer } from '../container.js';
 import { reconcile } from '../domain/reconcile.js';
 
@@ -21,14 +20,7 @@ if (!Number.isFinite(minAgeMinutes) || minAgeMinutes < 0) {
   process.exit(2);
 }
 
-loadDotenv({ quiet: true });
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(2);
-}
+const config = loadCliConfig();
 const container = await createContainer(config, pino({ level: 'warn' }));
 try {
   const reports = await reconcile({
