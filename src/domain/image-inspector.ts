@@ -47,17 +47,27 @@ const SHARP_FORMAT: Readonly<Record<ImageContentType, string>> = {
  * @throws TooManyPixelsError when the header declares more than `maxPixels` pixels.
  */
 export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<InspectedImage> {
+  const image = await readImageHeader(bytes, maxPixels);
+  await assertDecodable(bytes, image.contentType);
+  return image;
+}
+
+/**
+ * What the bytes are and how large, from the header alone: cheap, and enough to refuse a
+ * decompression bomb before any pixel is decoded. Does not prove the pixels decode.
+ * @throws UnsupportedTypeError, TooManyPixelsError as inspectImage.
+ */
+export async function readImageHeader(bytes: Buffer, maxPixels: number): Promise<InspectedImage> {
   const format = sniffFormat(bytes);
   if (format === 'heif' || format === 'avif') throw new UnsupportedTypeError(messages.heif);
   if (format === 'svg') throw new UnsupportedTypeError(messages.svg);
   if (format === 'unknown') throw new UnsupportedTypeError(messages.unsupportedType);
 
-  // The header is read first, without the pixel limit, so a bomb is named as one instead of
-  // failing inside the decoder.
   let width: number;
   let height: number;
   let orientation: number;
   try {
+    // No pixel limit here, so that a bomb is named as one instead of failing in the decoder.
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     if (meta.format !== SHARP_FORMAT[format] || !meta.width || !meta.height)
       throw new Error(`decoded as ${meta.format}`);
@@ -72,17 +82,30 @@ export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<In
       messages.tooManyPixels(width, height, formatMegapixels(width * height), formatMegapixels(maxPixels)),
     );
   }
-
-  try {
-    // Decoding to a tiny raster reads every byte of the compressed data (JPEG shrink-on-load
-    // still walks the whole entropy-coded stream), so truncation and corruption surface here
-    // at a fraction of the cost of a full-size decode.
-    await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
-      .resize(32, 32, { fit: 'inside' })
-      .raw()
-      .toBuffer();
-  } catch (cause) {
-    throw new UnsupportedTypeError(messages.undecodable(format), { cause });
-  }
   return { contentType: format, width, height, orientation };
+}
+
+/**
+ * Runs `decode` (any sharp pipeline over the upload that reads all of its pixels) and turns
+ * a decoder failure into UnsupportedTypeError: damaged or truncated data.
+ */
+export async function decodedOrRefused<T>(type: ImageContentType, decode: () => Promise<T>): Promise<T> {
+  try {
+    return await decode();
+  } catch (cause) {
+    throw new UnsupportedTypeError(messages.undecodable(type), { cause });
+  }
+}
+
+/** Proves the pixels decode, as cheaply as libvips can: see below. Header already checked. */
+export async function assertDecodable(bytes: Buffer, type: ImageContentType): Promise<void> {
+  // Decoding to a tiny raster reads every byte of the compressed data (JPEG shrink-on-load
+  // still walks the whole entropy-coded stream), so truncation and corruption surface here at
+  // a fraction of the cost of a full-size decode. The header check already bounded the pixels.
+  await decodedOrRefused(type, () =>
+    sharp(bytes, { limitInputPixels: false, failOn: 'error' })
+      .resize(32, 32, { fit: 'inside', kernel: 'nearest' })
+      .raw()
+      .toBuffer(),
+  );
 }

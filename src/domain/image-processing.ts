@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { ImageContentType } from './image.js';
-import type { InspectedImage } from './image-inspector.js';
+import { decodedOrRefused, type InspectedImage } from './image-inspector.js';
 import { stripMetadata } from './metadata-stripper.js';
 
 export interface PublishableImage {
@@ -29,17 +29,25 @@ export async function withoutMetadata(bytes: Buffer, inspected: InspectedImage):
     const stripped = stripMetadata(bytes, inspected.contentType);
     if (stripped) return { bytes: stripped, width: inspected.width, height: inspected.height };
   }
-  const { data, info } = await ENCODE[inspected.contentType](
-    sharp(bytes, { animated: true, limitInputPixels: false }).autoOrient().keepIccProfile(),
-  ).toBuffer({ resolveWithObject: true });
+  const { data, info } = await decodedOrRefused(inspected.contentType, () =>
+    ENCODE[inspected.contentType](
+      sharp(bytes, { animated: true, limitInputPixels: false, failOn: 'error' }).autoOrient().keepIccProfile(),
+    ).toBuffer({ resolveWithObject: true }),
+  );
   return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
 }
 
-/** A small upright WebP of the first frame, at most 320 px on the long side. */
-export async function thumbnailOf(bytes: Buffer): Promise<Buffer> {
-  return sharp(bytes, { limitInputPixels: false })
-    .autoOrient()
-    .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 75 })
-    .toBuffer();
+/**
+ * A small upright WebP of the first frame, at most 320 px on the long side. Making it reads
+ * every pixel, so it also proves the upload decodes (no separate check is needed).
+ * @throws UnsupportedTypeError when the pixels cannot be decoded.
+ */
+export async function thumbnailOf(bytes: Buffer, type: ImageContentType): Promise<Buffer> {
+  return decodedOrRefused(type, () =>
+    sharp(bytes, { limitInputPixels: false, failOn: 'error' })
+      .autoOrient()
+      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 75 })
+      .toBuffer(),
+  );
 }

@@ -3,7 +3,7 @@ import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ImageRepository } from '../metadata/image-repository.js';
 import { EXTENSION_BY_TYPE, type ImagePage, type ImageRecord } from './image.js';
-import { inspectImage } from './image-inspector.js';
+import { assertDecodable, readImageHeader } from './image-inspector.js';
 import { thumbnailOf, withoutMetadata } from './image-processing.js';
 import { parseUploaderName } from './uploader-name.js';
 import {
@@ -73,12 +73,16 @@ export class ImageService {
     if (file.bytes.length === 0) throw new MissingFileError(`The file is empty (0 bytes). ${messages.missingFile}`);
     if (file.bytes.length > maxUploadBytes) throw new FileTooLargeError(messages.fileTooLarge(maxUploadBytes));
 
-    const inspected = await inspectImage(file.bytes, maxImagePixels);
+    const inspected = await readImageHeader(file.bytes, maxImagePixels);
+    // Every branch below decodes the pixels (the thumbnail, or a cheap decode when thumbnails
+    // are off), which is what proves a file that merely looks like an image is one.
     const [published, thumbnail] = await Promise.all([
       this.options.stripMetadata
         ? withoutMetadata(file.bytes, inspected)
         : { bytes: file.bytes, width: inspected.width, height: inspected.height },
-      this.options.thumbnails ? thumbnailOf(file.bytes) : undefined,
+      this.options.thumbnails
+        ? thumbnailOf(file.bytes, inspected.contentType)
+        : assertDecodable(file.bytes, inspected.contentType).then(() => undefined),
     ]);
 
     const id = uuidv7();

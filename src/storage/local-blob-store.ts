@@ -11,6 +11,8 @@ const PARTIAL_SUFFIX = '.partial';
 export class LocalBlobStore implements BlobStore {
   readonly description: string;
   private readonly root: string;
+  /** Folders known to exist, so that a put costs no mkdir call on the hot path. */
+  private readonly folders = new Set<string>();
 
   private constructor(
     root: string,
@@ -49,8 +51,13 @@ export class LocalBlobStore implements BlobStore {
     const target = this.pathFor(key);
     const partial = `${target}.${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`;
     try {
-      await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(partial, bytes, { flag: 'wx' });
+      const folder = path.dirname(target);
+      if (!this.folders.has(folder)) await this.createFolder(folder);
+      await writeFile(partial, bytes, { flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await this.createFolder(folder); // removed while the app was running
+        await writeFile(partial, bytes, { flag: 'wx' });
+      });
       await rename(partial, target);
     } catch (cause) {
       await rm(partial, { force: true });
@@ -59,6 +66,11 @@ export class LocalBlobStore implements BlobStore {
         { cause },
       );
     }
+  }
+
+  private async createFolder(folder: string): Promise<void> {
+    await mkdir(folder, { recursive: true });
+    this.folders.add(folder);
   }
 
   async get(key: string): Promise<Buffer | undefined> {

@@ -101,3 +101,15 @@ describe.runIf(s3Endpoint !== null)('S3BlobStore', () => {
     await store.close();
   });
 });
+
+describe('LocalBlobStore folders', () => {
+  it('writes again after its folder was removed while it ran', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'snapstore-local-'));
+    const store = await LocalBlobStore.open(dir);
+    await store.put('thumbs/a.webp', Buffer.from('x'), { contentType: 'image/webp', sha256: '' });
+    await rm(path.join(dir, 'thumbs'), { recursive: true });
+    await store.put('thumbs/b.webp', Buffer.from('y'), { contentType: 'image/webp', sha256: '' });
+    expect(await readdir(path.join(dir, 'thumbs'))).toEqual(['b.webp']);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
