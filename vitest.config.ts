@@ -4,7 +4,13 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     // S3-compatible servers take any key; real AWS credentials must never be needed by tests.
-    env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
+    env: {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      // The SDK's Node 22 notice (see README) once per test process is noise here.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

@@ -49,6 +49,18 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
         return id;
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      // Health checks run every few seconds; logging each would drown the uploads.
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      // What a request line needs, and nothing a client sent in headers (tokens, cookies).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(

@@ -72,7 +72,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z
       .string()
-      .regex(/^(mysql:\/\/|sqlite:)/, 'expected mysql://user:password@host:3306/database or sqlite:path/to/file.db')
+      .regex(
+        /^(mysql:\/\/[^/]+\/[^/?]+|sqlite:.+)/,
+        'expected mysql://user:password@host:3306/database (with the database name) or sqlite:path/to/file.db',
+      )
       .optional(),
   ),
   DATABASE_TLS: z.enum(['off', 'on', 'rds']).default('off'),

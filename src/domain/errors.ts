@@ -80,6 +80,11 @@ export class RateLimitedError extends AppError {
   }
 }
 
+export class DeleteTokenRequiredError extends AppError {
+  readonly code = 'delete_token_required';
+  readonly status = 401;
+}
+
 export class ForbiddenError extends AppError {
   readonly code = 'forbidden';
   readonly status = 403;

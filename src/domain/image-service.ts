@@ -8,6 +8,7 @@ import { thumbnailOf, withoutMetadata } from './image-processing.js';
 import { parseUploaderName } from './uploader-name.js';
 import {
   AppError,
+  DeleteTokenRequiredError,
   FileTooLargeError,
   ForbiddenError,
   InvalidQueryError,
@@ -140,13 +141,15 @@ export class ImageService {
   /**
    * Removes the row first, then every object: a failure after the row is gone leaves only
    * orphan objects, which reconcile removes, never a row pointing at nothing.
-   * @throws NotFoundError for an unknown id; ForbiddenError when the token does not match.
+   * @throws NotFoundError for an unknown id; DeleteTokenRequiredError without a token;
+   *   ForbiddenError when the token does not match.
    */
   async delete(id: string, deleteToken: string | undefined): Promise<void> {
     const image = await this.get(id);
+    if (!deleteToken) throw new DeleteTokenRequiredError(messages.deleteTokenRequired);
     const expected = Buffer.from(image.deleteTokenHash ?? '', 'hex');
     const given = Buffer.from(sha256Hex(deleteToken ?? ''), 'hex');
-    if (!deleteToken || expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new ForbiddenError(messages.wrongDeleteToken);
     }
     await this.options.repository.deleteById(image.id);
@@ -194,7 +197,7 @@ export class ImageService {
         await check();
         return { ok: true as const };
       } catch (error) {
-        return { ok: false as const, error: error instanceof AppError ? error.message : String(error) };
+        return { ok: false as const, error: describeFailure(error) };
       }
     };
     const [database, storage] = await Promise.all([
@@ -217,4 +220,12 @@ export class ImageService {
       ),
     );
   }
+}
+
+/** For operators: our message, plus the underlying error's code or name when there is one. */
+function describeFailure(error: unknown): string {
+  const message = error instanceof AppError ? error.message : String(error);
+  const cause = (error as { cause?: { code?: unknown; name?: unknown; message?: unknown } }).cause;
+  const detail = cause && [cause.code ?? cause.name, cause.message].filter(Boolean).join(': ');
+  return detail ? `${message} (${detail})` : message;
 }

@@ -28,6 +28,8 @@ export const messages = {
   notMultipart:
     'Send the upload as multipart/form-data with the fields "name" and "image" (curl: -F name=Ada -F image=@photo.jpg).',
   malformedMultipart: 'The upload could not be read: the multipart body is malformed or incomplete. Send it again.',
+  deleteTokenRequired:
+    'Send the delete token shown when the image was uploaded: Authorization: Bearer <token> (or the form on the image page).',
   wrongDeleteToken:
     'That delete token does not match this image. Use the token shown once when the image was uploaded.',
   imageNotFound: 'No image has that id. It may have been deleted.',

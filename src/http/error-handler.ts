@@ -32,6 +32,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   }
   const body = describeError(error);
   if (body.status >= 500) req.log.error({ err: error }, 'request failed');
+  if (body.status === 401) res.set('WWW-Authenticate', 'Bearer');
   res.status(body.status);
   if (wantsHtml(req)) res.render('error', { title: `Error ${body.status}`, error: body });
   else res.json({ error: { code: body.code, message: body.message } });

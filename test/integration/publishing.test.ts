@@ -111,7 +111,9 @@ describe.each(setups)('images safe to publish, with $setup', ({ setup, enabled }
       expect(wrong.status).toBe(403);
       expect(wrong.body.error.code).toBe('forbidden');
       const missing = await request(t.app).delete(`/images/${id}`);
-      expect(missing.status).toBe(403);
+      expect(missing.status).toBe(401);
+      expect(missing.body.error.code).toBe('delete_token_required');
+      expect(missing.headers['www-authenticate']).toBe('Bearer');
       expect(await t.uploadedFiles()).toEqual(files);
       expect(await t.storedKeys()).toEqual(keys);
       expect((await request(t.app).get(`/images/${id}`)).status).toBe(200);

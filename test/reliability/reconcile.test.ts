@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +9,6 @@ import { sample } from '../support/samples.js';
 import { mysqlUrl, s3Endpoint } from '../support/services.js';
 import { createTestApp, type Setup } from '../support/test-app.js';
 
-const run = promisify(execFile);
 const setups: Array<{ setup: Setup; enabled: boolean }> = [
   { setup: 'sqlite+local', enabled: true },
   { setup: 'mysql+s3', enabled: mysqlUrl !== null && s3Endpoint !== null },
@@ -31,21 +29,27 @@ describe.each(setups)('npm run reconcile with $setup', ({ setup, enabled }) => {
         S3_REGION: 'us-east-1',
       }),
     };
-    const reconcile = async (...args: string[]) =>
-      (
-        await run(
+    /** Runs the CLI; resolves with its output and exit code (1 means "inconsistent"). */
+    const runCli = (...args: string[]) =>
+      new Promise<{ stdout: string; code: number }>((resolve) => {
+        execFile(
           process.execPath,
           ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli/reconcile.ts'), ...args],
           { env, cwd: ROOT },
-        )
-      ).stdout;
+          (error, stdout) => resolve({ stdout, code: error ? Number(error.code ?? 1) : 0 }),
+        );
+      });
+    const reconcile = async (...args: string[]) => (await runCli(...args)).stdout;
 
     const kept = await request(t.app)
       .post('/images')
       .field('name', 'Ada')
       .attach('image', sample('png/basn0g01.png'), 'a.png');
     expect(kept.status).toBe(201);
-    const clean = await reconcile();
+    const cleanRun = await runCli();
+    expect(cleanRun.code).toBe(0);
+    const clean = cleanRun.stdout;
+    expect(clean).toMatch(/^database: (SQLite|MySQL) /);
     expect(clean).toContain('objects without rows: 0');
     expect(clean).toContain('rows without objects: 0');
 
@@ -61,7 +65,9 @@ describe.each(setups)('npm run reconcile with $setup', ({ setup, enabled }) => {
     // A row whose object has gone.
     for (const store of t.container.stores) await store.delete(kept.body.key);
 
-    const dryRun = await reconcile();
+    const dry = await runCli();
+    expect(dry.code).toBe(1);
+    const dryRun = dry.stdout;
     expect(dryRun).toContain('objects without rows: 1');
     expect(dryRun).toContain(oldKey);
     expect(dryRun).toContain(`rows without objects: 1\n    ${kept.body.key}`);
@@ -76,6 +82,8 @@ describe.each(setups)('npm run reconcile with $setup', ({ setup, enabled }) => {
 
     await reconcile('--fix', '--min-age-minutes=0');
     expect(await t.container.blobStore.get(newKey)).toBeUndefined();
+    expect((await runCli('--help')).stdout).toContain('Usage: npm run reconcile');
+    expect((await runCli('--nonsense')).code).toBe(2);
     await t.container.repository.deleteById(kept.body.id);
     for (const store of t.container.stores) await store.delete(`thumbs/${kept.body.id}.webp`);
     await t.close();

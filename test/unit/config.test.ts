@@ -87,4 +87,9 @@ describe('loadConfig', () => {
     expect(message).toContain('(got "eighty")');
     expect((error as ConfigError).problems).toHaveLength(5);
   });
+
+  it('asks for the database name in a MySQL URL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root@127.0.0.1:3306' })).toThrow(/with the database name/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root@127.0.0.1:3306/' })).toThrow(/with the database name/);
+  });
 });
