@@ -11,6 +11,8 @@ export type DatabaseConfig =
       poolSize: number;
       /** Requests waiting for a connection beyond this many get 503 instead of queueing forever. */
       queueLimit: number;
+      /** A statement that has not answered after this long is abandoned (and killed if a write). */
+      queryTimeoutMs: number;
     };
 
 export type StorageConfig =
@@ -24,6 +26,8 @@ export type StorageConfig =
       acl: 'public-read' | 'none';
       publicBaseUrl?: string;
       cacheControl: string;
+      /** One attempt at an S3 request is abandoned after this long (the SDK tries 3 times). */
+      requestTimeoutMs: number;
     };
 
 export interface Config {
@@ -81,6 +85,7 @@ const envSchema = z.object({
   DATABASE_TLS: z.enum(['off', 'on', 'rds']).default('off'),
   DB_POOL_SIZE: int(1, 1000).default(10),
   DB_QUEUE_LIMIT: int(0, 100_000).default(500),
+  DB_QUERY_TIMEOUT_MS: int(100, 600_000).default(10_000),
   S3_BUCKET: z.preprocess(
     emptyAsUndefined,
     z
@@ -101,6 +106,7 @@ const envSchema = z.object({
   S3_ACL: z.enum(['public-read', 'none']).default('public-read'),
   S3_PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   S3_CACHE_CONTROL: z.string().min(1).default('public, max-age=31536000, immutable'),
+  S3_REQUEST_TIMEOUT_MS: int(100, 600_000).default(8_000),
   UPLOAD_DIR: z.string().min(1).default('uploads'),
   KEEP_LOCAL_COPY: bool.default(true),
   MAX_UPLOAD_BYTES: int(1, 100 * 1024 * 1024).default(1024 * 1024),
@@ -135,7 +141,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
 
   const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(e.DATA_DIR, 'snapstore.db')}`;
   const database: DatabaseConfig = databaseUrl.startsWith('mysql://')
-    ? { driver: 'mysql', url: databaseUrl, tls: e.DATABASE_TLS, poolSize: e.DB_POOL_SIZE, queueLimit: e.DB_QUEUE_LIMIT }
+    ? {
+        driver: 'mysql',
+        url: databaseUrl,
+        tls: e.DATABASE_TLS,
+        poolSize: e.DB_POOL_SIZE,
+        queueLimit: e.DB_QUEUE_LIMIT,
+        queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+      }
     : { driver: 'sqlite', file: resolve(databaseUrl.slice('sqlite:'.length)) };
 
   const storage: StorageConfig = e.S3_BUCKET
@@ -148,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         acl: e.S3_ACL,
         publicBaseUrl: e.S3_PUBLIC_BASE_URL,
         cacheControl: e.S3_CACHE_CONTROL,
+        requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
       }
     : { driver: 'local' };
 

@@ -61,6 +61,17 @@ export class StorageUnavailableError extends AppError {
 export class DatabaseUnavailableError extends AppError {
   readonly code = 'database_unavailable';
   readonly status = 503;
+
+  /**
+   * True when a write was sent but the database never said whether it was kept: the stored
+   * objects must then stay (reconcile removes them later if no row appears).
+   */
+  constructor(message: string, options?: { cause?: unknown; outcomeUnknown?: boolean }) {
+    super(message, options);
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
+  }
+
+  readonly outcomeUnknown: boolean;
 }
 
 export class ShuttingDownError extends AppError {

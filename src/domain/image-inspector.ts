@@ -11,6 +11,8 @@ export interface InspectedImage {
   height: number;
   /** EXIF orientation, 1 (upright) when absent. */
   orientation: number;
+  /** Frames: more than 1 for an animation. */
+  pages: number;
 }
 
 type SniffedFormat = ImageContentType | 'heif' | 'avif' | 'svg' | 'unknown';
@@ -66,6 +68,7 @@ export async function readImageHeader(bytes: Buffer, maxPixels: number): Promise
   let width: number;
   let height: number;
   let orientation: number;
+  let pages: number;
   try {
     // No pixel limit here, so that a bomb is named as one instead of failing in the decoder.
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -74,15 +77,27 @@ export async function readImageHeader(bytes: Buffer, maxPixels: number): Promise
     width = meta.width;
     height = meta.height;
     orientation = meta.orientation ?? 1;
+    pages = meta.pages ?? 1;
   } catch (cause) {
     throw new UnsupportedTypeError(messages.undecodable(format), { cause });
   }
-  if (width * height > maxPixels) {
+  // Every frame of an animation is decoded when it is re-encoded, and a GIF's canvas can be far
+  // larger than its frames: the limit counts whichever is larger.
+  const canvas = format === 'image/gif' ? bytes.readUInt16LE(6) * bytes.readUInt16LE(8) : 0;
+  const pixels = Math.max(width * height * pages, canvas);
+  if (pixels > maxPixels) {
     throw new TooManyPixelsError(
-      messages.tooManyPixels(width, height, formatMegapixels(width * height), formatMegapixels(maxPixels)),
+      pages > 1
+        ? messages.tooManyFramePixels(width, height, pages, formatMegapixels(pixels), formatMegapixels(maxPixels))
+        : messages.tooManyPixels(
+            canvas > width * height ? bytes.readUInt16LE(6) : width,
+            canvas > width * height ? bytes.readUInt16LE(8) : height,
+            formatMegapixels(pixels),
+            formatMegapixels(maxPixels),
+          ),
     );
   }
-  return { contentType: format, width, height, orientation };
+  return { contentType: format, width, height, orientation, pages };
 }
 
 /**

@@ -24,16 +24,23 @@ const ENCODE: Readonly<Record<ImageContentType, (image: Sharp) => Sharp>> = {
  * other than 1 is applied to the pixels, which needs one re-encode, so that the image shows
  * upright everywhere once the tag is gone. ICC colour profiles are kept either way.
  */
-export async function withoutMetadata(bytes: Buffer, inspected: InspectedImage): Promise<PublishableImage> {
-  if (inspected.orientation <= 1) {
+export async function withoutMetadata(
+  bytes: Buffer,
+  inspected: InspectedImage,
+  maxPixels: number,
+): Promise<PublishableImage> {
+  // Animations are not rotated (libvips cannot, and cameras do not make them).
+  const rotate = inspected.orientation > 1 && inspected.pages === 1;
+  if (!rotate) {
     const stripped = stripMetadata(bytes, inspected.contentType);
     if (stripped) return { bytes: stripped, width: inspected.width, height: inspected.height };
   }
-  const { data, info } = await decodedOrRefused(inspected.contentType, () =>
-    ENCODE[inspected.contentType](
-      sharp(bytes, { animated: true, limitInputPixels: false, failOn: 'error' }).autoOrient().keepIccProfile(),
-    ).toBuffer({ resolveWithObject: true }),
-  );
+  const { data, info } = await decodedOrRefused(inspected.contentType, () => {
+    const image = sharp(bytes, { animated: true, limitInputPixels: maxPixels, failOn: 'error' });
+    return ENCODE[inspected.contentType]((rotate ? image.autoOrient() : image).keepIccProfile()).toBuffer({
+      resolveWithObject: true,
+    });
+  });
   return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
 }
 
@@ -42,9 +49,9 @@ export async function withoutMetadata(bytes: Buffer, inspected: InspectedImage):
  * every pixel, so it also proves the upload decodes (no separate check is needed).
  * @throws UnsupportedTypeError when the pixels cannot be decoded.
  */
-export async function thumbnailOf(bytes: Buffer, type: ImageContentType): Promise<Buffer> {
+export async function thumbnailOf(bytes: Buffer, type: ImageContentType, maxPixels: number): Promise<Buffer> {
   return decodedOrRefused(type, () =>
-    sharp(bytes, { limitInputPixels: false, failOn: 'error' })
+    sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
       .autoOrient()
       .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 75 })

@@ -8,6 +8,7 @@ import { thumbnailOf, withoutMetadata } from './image-processing.js';
 import { parseUploaderName } from './uploader-name.js';
 import {
   AppError,
+  DatabaseUnavailableError,
   DeleteTokenRequiredError,
   FileTooLargeError,
   ForbiddenError,
@@ -50,6 +51,17 @@ export type Readiness = Record<'database' | 'storage', { ok: true } | { ok: fals
 
 export const MAX_PAGE_SIZE = 100;
 
+/** Load balancers poll /readyz every few seconds and give up after a few more. */
+const READINESS_TIMEOUT_MS = 3_000;
+
+class ReadinessTimeoutError extends AppError {
+  readonly code = 'timeout';
+  readonly status = 503;
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+  }
+}
+
 const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** Upload, look up, list and delete images; the one place that decides what is stored and when. */
@@ -79,10 +91,10 @@ export class ImageService {
     // are off), which is what proves a file that merely looks like an image is one.
     const [published, thumbnail] = await Promise.all([
       this.options.stripMetadata
-        ? withoutMetadata(file.bytes, inspected)
+        ? withoutMetadata(file.bytes, inspected, maxImagePixels)
         : { bytes: file.bytes, width: inspected.width, height: inspected.height },
       this.options.thumbnails
-        ? thumbnailOf(file.bytes, inspected.contentType)
+        ? thumbnailOf(file.bytes, inspected.contentType, maxImagePixels)
         : assertDecodable(file.bytes, inspected.contentType).then(() => undefined),
     ]);
 
@@ -125,7 +137,13 @@ export class ImageService {
     try {
       await repository.insert(image);
     } catch (error) {
-      await this.removeQuietly(writes);
+      // When the database may yet keep the row, removing the objects could leave a row that
+      // points at nothing; reconcile removes them later if no row appears.
+      if (error instanceof DatabaseUnavailableError && error.outcomeUnknown) {
+        this.options.logger.warn({ err: error, id }, 'insert outcome unknown: objects left for reconcile');
+      } else {
+        await this.removeQuietly(writes);
+      }
       throw error;
     }
     return { image, deleteToken };
@@ -139,8 +157,8 @@ export class ImageService {
   }
 
   /**
-   * Removes the row first, then every object: a failure after the row is gone leaves only
-   * orphan objects, which reconcile removes, never a row pointing at nothing.
+   * Removes every object first, then the row: if storage fails, the image stays listed and
+   * the same request can simply be sent again (deleting a missing object is no error).
    * @throws NotFoundError for an unknown id; DeleteTokenRequiredError without a token;
    *   ForbiddenError when the token does not match.
    */
@@ -152,9 +170,9 @@ export class ImageService {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new ForbiddenError(messages.wrongDeleteToken);
     }
-    await this.options.repository.deleteById(image.id);
     const keys = [image.key, ...(image.thumbnailKey ? [image.thumbnailKey] : [])];
     await Promise.all(this.stores.flatMap((store) => keys.map((key) => store.delete(key))));
+    await this.options.repository.deleteById(image.id);
   }
 
   /**
@@ -193,11 +211,19 @@ export class ImageService {
   /** Whether the database and the storage answer; never throws. */
   async readiness(): Promise<Readiness> {
     const probe = async (check: () => Promise<void>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await check();
+        await Promise.race([
+          check(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new ReadinessTimeoutError(READINESS_TIMEOUT_MS)), READINESS_TIMEOUT_MS);
+          }),
+        ]);
         return { ok: true as const };
       } catch (error) {
         return { ok: false as const, error: describeFailure(error) };
+      } finally {
+        clearTimeout(timer);
       }
     };
     const [database, storage] = await Promise.all([
@@ -222,10 +248,13 @@ export class ImageService {
   }
 }
 
-/** For operators: our message, plus the underlying error's code or name when there is one. */
+/**
+ * For operators: our message, plus the underlying error's code or name. Never the underlying
+ * message: /readyz is public, and driver messages can name users and hosts.
+ */
 function describeFailure(error: unknown): string {
-  const message = error instanceof AppError ? error.message : String(error);
-  const cause = (error as { cause?: { code?: unknown; name?: unknown; message?: unknown } }).cause;
-  const detail = cause && [cause.code ?? cause.name, cause.message].filter(Boolean).join(': ');
-  return detail ? `${message} (${detail})` : message;
+  const message = error instanceof AppError ? error.message : 'unexpected error';
+  const cause = (error as { cause?: { code?: unknown; name?: unknown } }).cause;
+  const detail = cause?.code ?? cause?.name;
+  return typeof detail === 'string' && detail !== 'Error' ? `${message} (${detail})` : message;
 }

@@ -14,6 +14,8 @@ export const messages = {
     `The image is larger than the ${formatBytes(limit)} limit. Make it smaller (resize or export at a lower quality) and try again.`,
   tooManyPixels: (width: number, height: number, pixels: string, limit: string) =>
     `The image is ${width} × ${height} pixels (${pixels}); the limit is ${limit}. Resize it and try again.`,
+  tooManyFramePixels: (width: number, height: number, frames: number, pixels: string, limit: string) =>
+    `The animation has ${frames} frames of ${width} × ${height} pixels (${pixels} in all); the limit is ${limit}. Make it smaller or shorter and try again.`,
   unsupportedType: 'This file is not a JPEG, PNG, GIF or WebP image. Choose an image in one of those formats.',
   svg: 'SVG files are not accepted because they can carry scripts. Export the drawing as PNG and upload that.',
   heif: 'HEIC/HEIF photos are not supported. Export the photo as JPEG (on an iPhone: Settings › Camera › Formats › Most Compatible) and upload that.',
@@ -37,6 +39,8 @@ export const messages = {
   badCursor: 'The cursor is not valid: use the nextCursor value from the previous page.',
   badLimit: 'limit must be a whole number from 1 to 100.',
   storageUnavailable: 'Image storage is unavailable right now; nothing was saved. Try again in a minute.',
+  databaseOutcomeUnknown:
+    'The database did not confirm the upload in time. It may still appear in the gallery in a minute; check there before uploading it again.',
   databaseUnavailable: 'The database is unavailable right now; nothing was saved. Try again in a minute.',
   rateLimited: (perMinute: number, retryAfterSeconds: number) =>
     `Too many uploads from your address (the limit is ${perMinute} a minute). Try again in ${retryAfterSeconds} seconds.`,

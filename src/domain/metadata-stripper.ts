@@ -27,6 +27,7 @@ export function stripMetadata(bytes: Buffer, type: ImageContentType): Buffer | u
 // JPEG: APP1 (Exif, XMP), APP13 (Photoshop/IPTC), COM and the other APPn segments go; APP0
 // (JFIF), APP2 (ICC profile) and APP14 (Adobe colour transform, needed to decode) stay.
 const JPEG_KEEP_APP = new Set([0xe0, 0xe2, 0xee]);
+const JPEG_EOI = Buffer.from([0xff, 0xd9]);
 
 function stripJpeg(bytes: Buffer): Buffer | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
@@ -39,9 +40,14 @@ function stripJpeg(bytes: Buffer): Buffer | undefined {
       offset += 1; // fill byte
       continue;
     }
-    // From the start of scan on there is entropy-coded data, not segments: keep the rest.
+    // From the start of scan on there is entropy-coded data (and, in progressive files, more
+    // tables and scans) up to the end-of-image marker, which cannot occur inside it. Whatever
+    // follows EOI (appended images or video that carry their own EXIF, or a polyglot's HTML)
+    // is not part of this image and is dropped.
     if (marker === 0xda) {
-      kept.push(bytes.subarray(offset));
+      const end = bytes.indexOf(JPEG_EOI, offset + 2);
+      if (end === -1) return undefined;
+      kept.push(bytes.subarray(offset, end + 2));
       return Buffer.concat(kept);
     }
     const length = bytes.readUInt16BE(offset + 2);
@@ -79,13 +85,15 @@ function stripWebp(bytes: Buffer): Buffer | undefined {
   if (bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WEBP') return undefined;
   const chunks: Buffer[] = [];
   let offset = 12;
-  while (offset < bytes.length) {
-    if (offset + 8 > bytes.length) return undefined;
+  // Bytes after the RIFF container are not part of the image: they are dropped.
+  const riffEnd = Math.min(bytes.length, 8 + bytes.readUInt32LE(4));
+  while (offset < riffEnd) {
+    if (offset + 8 > riffEnd) return undefined;
     const type = bytes.toString('latin1', offset, offset + 4);
     const size = bytes.readUInt32LE(offset + 4);
     const end = offset + 8 + size + (size % 2);
-    if (end > bytes.length + (size % 2)) return undefined;
-    const chunk = Buffer.from(bytes.subarray(offset, Math.min(end, bytes.length)));
+    if (end > riffEnd + (size % 2)) return undefined;
+    const chunk = Buffer.from(bytes.subarray(offset, Math.min(end, riffEnd)));
     if (type === 'VP8X') chunk[8] = chunk[8]! & ~(0x08 | 0x04); // EXIF and XMP flags
     if (type !== 'EXIF' && type !== 'XMP ') chunks.push(chunk);
     offset = end;

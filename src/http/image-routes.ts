@@ -25,7 +25,12 @@ const DELETE_TOKEN_COOKIE_MS = 10 * 60_000;
 function readCookie(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined; // not one we set
+    }
   }
   return undefined;
 }

@@ -34,6 +34,14 @@ const UNAVAILABLE_CODES = new Set([
   'ER_CONNECTION_KILLED',
   'ER_CLIENT_INTERACTION_TIMEOUT',
   'POOL_CLOSED',
+  // The server answers but will not serve this app: wrong credentials, limits, database gone.
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_USER_LIMIT_REACHED',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_BAD_DB_ERROR',
+  'ER_NO_SUCH_TABLE',
+  'ER_LOCK_WAIT_TIMEOUT',
 ]);
 
 // A connection that died while idle in the pool fails the first statement sent on it; such a
@@ -114,11 +122,47 @@ export class MysqlImageRepository implements ImageRepository {
     }
   }
 
+  /**
+   * Inserts on a connection of its own so that a statement that times out can be killed on
+   * the server (otherwise it may still commit later, after the caller gave up and removed the
+   * objects). After a kill or a retry, the row is looked up: if it is there, the insert worked.
+   * @throws DatabaseUnavailableError, with `outcomeUnknown` when that could not be settled.
+   */
   async insert(image: ImageRecord): Promise<void> {
-    await this.execute(
-      `INSERT INTO images (${IMAGE_COLUMNS}) VALUES (${IMAGE_PLACEHOLDERS})`,
-      toRowValues(image, image.createdAt),
-    );
+    const sql = `INSERT INTO images (${IMAGE_COLUMNS}) VALUES (${IMAGE_PLACEHOLDERS})`;
+    const values = toRowValues(image, image.createdAt) as never[];
+    const attempt = async (isRetry: boolean) => {
+      const connection = await this.pool.getConnection();
+      try {
+        await connection.execute({ sql, timeout: this.queryTimeoutMs }, values);
+      } catch (error) {
+        // A retry that finds the row already there: the first attempt got through after all.
+        if (isRetry && errorCode(error) === 'ER_DUP_ENTRY' && (await this.findById(image.id))) return;
+        if (errorCode(error) !== 'PROTOCOL_SEQUENCE_TIMEOUT') throw error;
+        await this.settleTimedOutInsert(connection.threadId, image.id, error);
+      } finally {
+        connection.release();
+      }
+    };
+    await this.unavailableOnFailure(async () => {
+      try {
+        await attempt(false);
+      } catch (error) {
+        if (!RETRY_ONCE_CODES.has(errorCode(error))) throw error;
+        await attempt(true);
+      }
+    });
+  }
+
+  /** Kills the statement still running for a timed-out insert, then returns only if the row exists. */
+  private async settleTimedOutInsert(threadId: number, id: string, timeout: unknown): Promise<void> {
+    try {
+      await this.pool.query({ sql: 'KILL ?', timeout: 2_000 }, [threadId]);
+      if (await this.findById(id)) return;
+    } catch (cause) {
+      throw new DatabaseUnavailableError(messages.databaseOutcomeUnknown, { cause, outcomeUnknown: true });
+    }
+    throw timeout;
   }
 
   async findById(id: string): Promise<ImageRecord | undefined> {
@@ -170,7 +214,8 @@ export class MysqlImageRepository implements ImageRepository {
   }
 
   async ping(): Promise<void> {
-    await this.execute('SELECT 1');
+    // The table, not just the server: a dropped database or table is "not ready" too.
+    await this.execute('SELECT 1 FROM images LIMIT 1');
   }
 
   async close(): Promise<void> {

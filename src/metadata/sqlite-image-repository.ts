@@ -17,7 +17,8 @@ export class SqliteImageRepository implements ImageRepository {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    // better-sqlite3 waits for a lock on the event loop: keep that wait short (503 past it).
+    this.db.pragma('busy_timeout = 200');
   }
 
   async migrate(): Promise<number> {

@@ -60,7 +60,7 @@ export class LocalBlobStore implements BlobStore {
       });
       await rename(partial, target);
     } catch (cause) {
-      await rm(partial, { force: true });
+      await rm(partial, { force: true }).catch(() => undefined);
       throw new StorageUnavailableError(
         `Could not write to the uploads folder (${(cause as NodeJS.ErrnoException).code ?? 'error'}): check that ${this.root} exists, is writable and has free space.`,
         { cause },

@@ -21,6 +21,8 @@ export interface S3BlobStoreOptions {
   acl: 'public-read' | 'none';
   publicBaseUrl?: string;
   cacheControl: string;
+  /** Per attempt; default 8 s (a 1 MiB put takes well under a second from EC2). */
+  requestTimeoutMs?: number;
 }
 
 /** Keys the app writes for its own checks; never images, never listed. */
@@ -48,7 +50,12 @@ export class S3BlobStore implements BlobStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 },
+      // Without throwOnRequestTimeout the handler only logs a warning and waits forever.
+      requestHandler: {
+        connectionTimeout: 3_000,
+        requestTimeout: options.requestTimeoutMs ?? 8_000,
+        throwOnRequestTimeout: true,
+      },
     });
   }
 

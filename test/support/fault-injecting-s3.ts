@@ -6,7 +6,9 @@ export type S3Fault =
   | { kind: 'permanent-redirect'; region: string }
   | { kind: 'internal-error' }
   /** Every connection is cut without an answer, as when the endpoint is down or unreachable. */
-  | { kind: 'connection-reset' };
+  | { kind: 'connection-reset' }
+  /** Requests are taken and never answered, as by a stopped (SIGSTOP) or overloaded server. */
+  | { kind: 'hang' };
 
 export interface RecordedRequest {
   method: string;
@@ -27,6 +29,10 @@ export async function startFaultInjectingS3(upstream: string) {
     requests.push({ method: req.method!, url: req.url!, headers: req.headers });
     if (fault?.kind === 'connection-reset') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'hang') {
+      req.resume();
       return;
     }
     const answer = fault && errorFor(fault, req);
@@ -76,6 +82,7 @@ function errorFor(fault: S3Fault, req: http.IncomingMessage) {
         ),
       };
     case 'connection-reset':
+    case 'hang':
       return undefined;
     case 'internal-error':
       return {

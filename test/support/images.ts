@@ -67,3 +67,42 @@ export function jpegSegmentMarkers(jpeg: Buffer): number[] {
   }
   return markers;
 }
+
+/**
+ * A small animated WebP whose `frames` frames are each width × height: one lossless frame of
+ * a single colour, repeated, so the file stays tiny while decoding it all would not.
+ */
+export async function animatedWebpClaiming(width: number, height: number, frames: number): Promise<Buffer> {
+  const one = await sharp({ create: { width, height, channels: 4, background: '#123' } })
+    .webp({ lossless: true })
+    .toBuffer();
+  let offset = 12;
+  let vp8l: Buffer | undefined;
+  while (offset < one.length) {
+    const size = one.readUInt32LE(offset + 4);
+    const end = offset + 8 + size + (size & 1);
+    if (one.toString('latin1', offset, offset + 4) === 'VP8L') vp8l = one.subarray(offset, end);
+    offset = end;
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const header = Buffer.alloc(8);
+    header.write(type, 'latin1');
+    header.writeUInt32LE(data.length, 4);
+    return Buffer.concat([header, data, Buffer.alloc(data.length & 1)]);
+  };
+  const u24 = (v: number) => Buffer.from([v & 255, (v >> 8) & 255, (v >> 16) & 255]);
+  const frame = chunk(
+    'ANMF',
+    Buffer.concat([u24(0), u24(0), u24(width - 1), u24(height - 1), u24(100), Buffer.from([0]), vp8l!]),
+  );
+  const body = Buffer.concat([
+    chunk('VP8X', Buffer.concat([Buffer.from([0x12, 0, 0, 0]), u24(width - 1), u24(height - 1)])),
+    chunk('ANIM', Buffer.alloc(6)),
+    ...Array<Buffer>(frames).fill(frame),
+  ]);
+  const riff = Buffer.alloc(12);
+  riff.write('RIFF', 'latin1');
+  riff.writeUInt32LE(body.length + 4, 4);
+  riff.write('WEBP', 8, 'latin1');
+  return Buffer.concat([riff, body]);
+}

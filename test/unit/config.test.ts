@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       tls: 'rds',
       poolSize: 10,
       queueLimit: 500,
+      queryTimeoutMs: 10_000,
     });
     expect(config.storage).toEqual({
       driver: 's3',
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
       acl: 'public-read',
       publicBaseUrl: undefined,
       cacheControl: 'public, max-age=31536000, immutable',
+      requestTimeoutMs: 8_000,
     });
   });
 

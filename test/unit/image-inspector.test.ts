@@ -20,12 +20,13 @@ describe('inspectImage', () => {
       width: 32,
       height: 32,
       orientation: 1,
+      pages: 1,
     });
   });
 
   it.each(['gif', 'webp'] as const)('accepts a %s', async (format) => {
     const image = await inspectImage(await generatedImage(format), MAX_PIXELS);
-    expect(image).toEqual({ contentType: `image/${format}`, width: 64, height: 48, orientation: 1 });
+    expect(image).toEqual({ contentType: `image/${format}`, width: 64, height: 48, orientation: 1, pages: 1 });
   });
 
   it.each(samples('bad').filter((s) => s.name.endsWith('.png')))('refuses $name as undecodable', async ({ bytes }) => {

@@ -1,0 +1,191 @@
+// Attacks a tester found to get through, each kept here so it stays fixed.
+import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import sharp from 'sharp';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultInjectingS3 } from '../support/fault-injecting-s3.js';
+import { animatedWebpClaiming, generatedImage } from '../support/images.js';
+import { sample } from '../support/samples.js';
+import { mysqlUrl, s3Endpoint } from '../support/services.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+const withServices = mysqlUrl !== null && s3Endpoint !== null;
+const upload = (t: TestApp, bytes: Buffer, filename = 'a.jpg') =>
+  request(t.app).post('/images').field('name', 'Mallory').attach('image', bytes, filename);
+
+describe('hostile images (SQLite + local disk)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('sqlite+local');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('an animation whose frames add up past the pixel limit: 413 before decoding, even with junk after it', async () => {
+    const bomb = Buffer.concat([await animatedWebpClaiming(3000, 3000, 20), Buffer.from('JUNK')]);
+    expect(bomb.length).toBeLessThan(100_000);
+    const started = Date.now();
+    const response = await upload(t, bomb, 'bomb.webp');
+    expect(response.status).toBe(413);
+    expect(response.body.error).toEqual({ code: 'too_many_pixels', message: expect.stringContaining('20 frames') });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await t.uploadedFiles()).toEqual([]);
+  });
+
+  it('a GIF whose canvas is far larger than its frame: 413', async () => {
+    const gif = Buffer.from(await generatedImage('gif', 64, 64));
+    gif.writeUInt16LE(65535, 6);
+    gif.writeUInt16LE(65535, 8);
+    const response = await upload(t, gif, 'canvas.gif');
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('too_many_pixels');
+  });
+
+  it('an animated WebP with an EXIF orientation: accepted, animation kept (was a 500)', async () => {
+    const frame = (background: string) =>
+      sharp({ create: { width: 40, height: 30, channels: 3, background } })
+        .png()
+        .toBuffer();
+    const animated = await sharp(await Promise.all(['red', 'blue'].map(frame)), { join: { animated: true } })
+      .withMetadata({ orientation: 6 })
+      .webp({ loop: 0 })
+      .toBuffer();
+    const response = await upload(t, animated, 'anim.webp');
+    expect(response.status).toBe(201);
+    const published = (await request(t.app).get(new URL(response.body.url).pathname).responseType('blob'))
+      .body as Buffer;
+    const meta = await sharp(published, { animated: true }).metadata();
+    expect(meta.pages).toBe(2);
+    expect(meta.exif).toBeUndefined();
+  });
+
+  it('data after the end of a JPEG (an appended image with its own EXIF, or HTML) is not published', async () => {
+    const main = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336' } })
+      .jpeg()
+      .toBuffer();
+    const appended = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#633' } })
+      .withExif({ IFD0: { Artist: 'CANARY-ARTIST' } })
+      .jpeg()
+      .toBuffer();
+    const polyglot = Buffer.concat([main, appended, Buffer.from('<html><script>alert(1)</script></html>')]);
+    const response = await upload(t, polyglot);
+    expect(response.status).toBe(201);
+    const published = (await request(t.app).get(new URL(response.body.url).pathname).responseType('blob'))
+      .body as Buffer;
+    expect(published.includes(Buffer.from('CANARY-ARTIST'))).toBe(false);
+    expect(published.includes(Buffer.from('<script>'))).toBe(false);
+    expect(published.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
+  });
+
+  it('a delete-token cookie that does not decode is ignored (was a 500)', async () => {
+    const created = await upload(t, sample('png/basn0g01.png'), 'a.png');
+    const page = await request(t.app)
+      .get(`/images/${created.body.id}`)
+      .set('Accept', 'text/html')
+      .set('Cookie', `snapstore_delete_${created.body.id.replace(/-/g, '')}=%zz`);
+    expect(page.status).toBe(200);
+    expect(page.headers.vary).toMatch(/Accept/);
+  });
+
+  it('a locked SQLite file: 503 within a moment, without stalling the server (was 5 s per write)', async () => {
+    const blocker = new Database(t.config.database.driver === 'sqlite' ? t.config.database.file : '');
+    blocker.exec('BEGIN IMMEDIATE');
+    try {
+      const started = Date.now();
+      const response = await upload(t, sample('png/basn0g01.png'), 'a.png');
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('database_unavailable');
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+  });
+
+  it('a file where the thumbnails folder should be: 503 storage_unavailable, not 500', async () => {
+    const other = await createTestApp('sqlite+local');
+    const { writeFile, rm } = await import('node:fs/promises');
+    const path = await import('node:path');
+    await rm(path.join(other.uploadDir, 'thumbs'), { recursive: true, force: true });
+    await writeFile(path.join(other.uploadDir, 'thumbs'), 'not a folder');
+    const response = await upload(other, sample('png/basn0g01.png'), 'a.png');
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('storage_unavailable');
+    await rm(path.join(other.uploadDir, 'thumbs'));
+    expect(await other.uploadedFiles()).toEqual([]);
+    await other.close();
+  });
+});
+
+describe.runIf(withServices)('MySQL and S3 faults a tester found', () => {
+  it('an insert that times out behind a table lock is killed: never a row without its object', async () => {
+    const t = await createTestApp('mysql+s3', { DB_QUERY_TIMEOUT_MS: '800' });
+    const database = new URL(t.config.database.driver === 'mysql' ? t.config.database.url : '').pathname.slice(1);
+    const admin = await mysql.createConnection({ uri: mysqlUrl! });
+    await admin.query(`LOCK TABLES \`${database}\`.images WRITE`);
+    const response = await upload(t, sample('jpg/Canon_40D.jpg'));
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('database_unavailable');
+    await admin.query('UNLOCK TABLES');
+    await admin.end();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The killed insert never lands; any objects left behind are orphans for reconcile.
+    expect(await t.rowCount()).toBe(0);
+    const problems = await t.inconsistencies();
+    expect(problems.filter((p) => p.includes('row without object'))).toEqual([]);
+    for (const store of t.container.stores) for await (const key of store.listKeys()) await store.delete(key);
+    await t.close();
+  });
+
+  it('the images table gone: uploads and /readyz say 503, without naming users or hosts', async () => {
+    const t = await createTestApp('mysql+s3');
+    const database = new URL(t.config.database.driver === 'mysql' ? t.config.database.url : '').pathname.slice(1);
+    const admin = await mysql.createConnection({ uri: mysqlUrl! });
+    await admin.query(`RENAME TABLE \`${database}\`.images TO \`${database}\`.images_away`);
+    const response = await upload(t, sample('jpg/Canon_40D.jpg'));
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('database_unavailable');
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.database.error).toContain('ER_NO_SUCH_TABLE');
+    expect(JSON.stringify(ready.body)).not.toMatch(/@|root/);
+    await admin.query(`RENAME TABLE \`${database}\`.images_away TO \`${database}\`.images`);
+    await admin.end();
+    await t.close();
+  });
+
+  it('S3 that takes requests and never answers: 503 within the S3 timeout, and /readyz answers in seconds', async () => {
+    const s3 = await startFaultInjectingS3(s3Endpoint!);
+    const t = await createTestApp('mysql+s3', { S3_ENDPOINT: s3.endpoint, S3_REQUEST_TIMEOUT_MS: '300' });
+    s3.inject({ kind: 'hang' });
+    const started = Date.now();
+    const response = await upload(t, sample('jpg/Canon_40D.jpg'));
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('storage_unavailable');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const readyStarted = Date.now();
+    expect((await request(t.app).get('/readyz')).status).toBe(503);
+    expect(Date.now() - readyStarted).toBeLessThan(5_000);
+    s3.inject(undefined);
+    await t.close();
+    await s3.close();
+  });
+
+  it('DELETE while S3 is down: 503, the image stays listed, and the same DELETE works once S3 is back', async () => {
+    const s3 = await startFaultInjectingS3(s3Endpoint!);
+    const t = await createTestApp('mysql+s3', { S3_ENDPOINT: s3.endpoint });
+    const created = await upload(t, sample('jpg/Canon_40D.jpg'));
+    s3.inject({ kind: 'connection-reset' });
+    const auth = `Bearer ${created.body.deleteToken}`;
+    const failed = await request(t.app).delete(`/images/${created.body.id}`).set('Authorization', auth);
+    expect(failed.status).toBe(503);
+    expect((await request(t.app).get(`/images/${created.body.id}`)).status).toBe(200);
+    s3.inject(undefined);
+    expect((await request(t.app).delete(`/images/${created.body.id}`).set('Authorization', auth)).status).toBe(204);
+    expect(await t.rowCount()).toBe(0);
+    await t.close();
+    await s3.close();
+  });
+});
