@@ -88,10 +88,19 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
   }
 
   if (lifecycle) {
-    app.post('/images', (_req, res, next) => {
+    app.post('/images', (req, res, next) => {
       if (!lifecycle.draining) return next();
       res.set('Connection', 'close');
-      next(new ShuttingDownError(messages.shuttingDown));
+      // Answer once the body is in (discarded): a client still sending when the socket
+      // closes sees EPIPE, not the 503 that tells it to retry.
+      let answered = false;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        next(new ShuttingDownError(messages.shuttingDown));
+      };
+      if (req.readableEnded) return answer();
+      req.once('end', answer).once('close', answer).resume();
     });
   }
   if (config.uploadsPerMinute > 0) app.post('/images', createUploadRateLimit(config.uploadsPerMinute));

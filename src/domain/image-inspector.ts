@@ -61,7 +61,8 @@ export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<In
  */
 export async function readImageHeader(bytes: Buffer, maxPixels: number): Promise<InspectedImage> {
   const format = sniffFormat(bytes);
-  if (format === 'heif' || format === 'avif') throw new UnsupportedTypeError(messages.heif);
+  if (format === 'heif') throw new UnsupportedTypeError(messages.heif);
+  if (format === 'avif') throw new UnsupportedTypeError(messages.avif);
   if (format === 'svg') throw new UnsupportedTypeError(messages.svg);
   if (format === 'unknown') throw new UnsupportedTypeError(messages.unsupportedType);
 

@@ -18,6 +18,7 @@ export const messages = {
     `The animation has ${frames} frames of ${width} × ${height} pixels (${pixels} in all); the limit is ${limit}. Make it smaller or shorter and try again.`,
   unsupportedType: 'This file is not a JPEG, PNG, GIF or WebP image. Choose an image in one of those formats.',
   svg: 'SVG files are not accepted because they can carry scripts. Export the drawing as PNG and upload that.',
+  avif: 'AVIF images are not accepted yet. Export the image as JPEG, PNG or WebP and upload that.',
   heif: 'HEIC/HEIF photos are not supported. Export the photo as JPEG (on an iPhone: Settings › Camera › Formats › Most Compatible) and upload that.',
   undecodable: (type: ImageContentType) =>
     `This file starts like a ${KIND[type]} image but its pixels cannot be read: it is damaged or incomplete. Export it again and retry.`,
@@ -25,6 +26,10 @@ export const messages = {
   nameRequired: 'Enter your name (1 to 100 characters).',
   nameTooLong: (max: number) => `Your name is too long: use at most ${max} characters.`,
   nameInvalid: 'Your name contains control characters; use letters, digits, spaces and punctuation.',
+  nameDirectionControls:
+    'Your name contains invisible text-direction controls (which can disguise text); type it without them.',
+  nameRepeated: 'Send the name field once.',
+  oneFileOnly: 'Send one image per upload, in the field named "image".',
   unexpectedField: (field: string) =>
     `Unexpected file field "${field}": send the image in the field named "image", one file per upload.`,
   notMultipart:

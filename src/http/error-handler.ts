@@ -15,7 +15,8 @@ export function describeError(error: unknown): ErrorBody {
   // Errors from Express's own layers (a malformed URL, say) carry a 4xx status.
   const status = (error as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, code: 'bad_request', message: (error as Error).message };
+    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+    return { status, code, message: (error as Error).message };
   }
   return { status: 500, code: 'internal_error', message: messages.internal };
 }

@@ -43,8 +43,12 @@ function translate(error: unknown, maxUploadBytes: number): unknown {
       case 'LIMIT_FILE_SIZE':
         return new FileTooLargeError(messages.fileTooLarge(maxUploadBytes), { cause: error });
       case 'LIMIT_UNEXPECTED_FILE':
+        return new BadRequestError(
+          error.field && error.field !== 'image' ? messages.unexpectedField(error.field) : messages.oneFileOnly,
+          { cause: error },
+        );
       case 'LIMIT_FILE_COUNT':
-        return new BadRequestError(messages.unexpectedField(error.field ?? ''), { cause: error });
+        return new BadRequestError(messages.oneFileOnly, { cause: error });
       default:
         return new BadRequestError(`${messages.malformedMultipart} (${error.message})`, { cause: error });
     }

@@ -72,6 +72,36 @@ describe('process lifecycle', () => {
     expect(await readdir(path.join(dir, 'uploads'), { recursive: true })).toHaveLength(3); // image, thumbs/, thumbnail
   });
 
+  it('an upload begun on an open connection when SIGTERM arrives gets a readable 503, not a broken pipe', async () => {
+    const dir = await tempDir();
+    const server = startServer(dir, {});
+    cleanups.push(async () => server.child.kill('SIGKILL'));
+    const origin = await listeningOrigin(server);
+    const { first, second } = splitUpload(sample('jpg/jolla.jpg'));
+    const inFlight = await openSocket(origin);
+    inFlight.socket.write(first); // keeps the server from exiting while the second client talks
+
+    // A second client has begun its request (headers not finished) when SIGTERM arrives.
+    const late = splitUpload(sample('jpg/jolla.jpg'));
+    const lateRequest = Buffer.concat([late.first, late.second]);
+    const headerEnd = lateRequest.indexOf('\r\n\r\n');
+    const { socket, reply } = await openSocket(origin);
+    socket.write(lateRequest.subarray(0, headerEnd));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.write(lateRequest.subarray(headerEnd, headerEnd + 300_000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(lateRequest.subarray(headerEnd + 300_000));
+    const answer = await reply;
+    expect(answer).toMatch(/^HTTP\/1\.1 503/);
+    expect(answer).toContain('"code":"shutting_down"');
+
+    inFlight.socket.write(second);
+    expect(await inFlight.reply).toMatch(/^HTTP\/1\.1 201/);
+    expect(await server.exited).toBe(0);
+  });
+
   it('kill -9 mid-upload, then start again: nothing half-stored, leftovers removed, uploads work', async () => {
     const dir = await tempDir();
     const first = startServer(dir, {});
