@@ -18,7 +18,10 @@ import { createUploadRateLimit } from './http/upload-rate-limit.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AppOptions {
-  config: Pick<Config, 'maxUploadBytes' | 'publicBaseUrl' | 'trustProxy' | 'uploadsPerMinute'>;
+  config: Pick<
+    Config,
+    'maxUploadBytes' | 'publicBaseUrl' | 'trustProxy' | 'uploadsPerMinute' | 'uploadConcurrency' | 'uploadQueueLimit'
+  >;
   services: { images: ImageService };
   logger: Logger;
   /** Where images may be loaded from besides this app (the bucket's or CDN's origin). */
@@ -109,6 +112,7 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
     createImageRoutes({
       images: services.images,
       maxUploadBytes: config.maxUploadBytes,
+      uploadGate: { slots: config.uploadConcurrency, queueLimit: config.uploadQueueLimit },
       publicBaseUrl: config.publicBaseUrl,
     }),
   );

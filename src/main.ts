@@ -1,5 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createContainer } from './container.js';
@@ -17,6 +18,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 }
 
 async function main(): Promise<void> {
+  // Every upload is a different image: libvips' operation cache would only hold memory.
+  sharp.cache(false);
   loadDotenv({ quiet: true });
   let config;
   try {

@@ -41,6 +41,9 @@ export interface Config {
   requestTimeoutMs: number;
   /** Uploads one client address may make per minute; 0 turns the limit off. */
   uploadsPerMinute: number;
+  /** Uploads read and checked at once, and how many may wait for a turn. */
+  uploadConcurrency: number;
+  uploadQueueLimit: number;
   database: DatabaseConfig;
   storage: StorageConfig;
   uploadDir: string;
@@ -71,6 +74,8 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
   RATE_LIMIT_UPLOADS_PER_MINUTE: int(0, 100_000).default(30),
+  UPLOAD_CONCURRENCY: int(1, 1_000).default(4),
+  UPLOAD_QUEUE_LIMIT: int(0, 100_000).default(200),
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -173,6 +178,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     publicBaseUrl: e.PUBLIC_BASE_URL,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     uploadsPerMinute: e.RATE_LIMIT_UPLOADS_PER_MINUTE,
+    uploadConcurrency: e.UPLOAD_CONCURRENCY,
+    uploadQueueLimit: e.UPLOAD_QUEUE_LIMIT,
     database: Object.freeze(database),
     storage: Object.freeze(storage),
     uploadDir: resolve(e.UPLOAD_DIR),

@@ -74,6 +74,11 @@ export class DatabaseUnavailableError extends AppError {
   readonly outcomeUnknown: boolean;
 }
 
+export class ServerBusyError extends AppError {
+  readonly code = 'server_busy';
+  readonly status = 503;
+}
+
 export class ShuttingDownError extends AppError {
   readonly code = 'shutting_down';
   readonly status = 503;

@@ -119,7 +119,8 @@ export async function assertDecodable(bytes: Buffer, type: ImageContentType): Pr
   // still walks the whole entropy-coded stream), so truncation and corruption surface here at
   // a fraction of the cost of a full-size decode. The header check already bounded the pixels.
   await decodedOrRefused(type, () =>
-    sharp(bytes, { limitInputPixels: false, failOn: 'error' })
+    // The raster is thrown away, so the ICC colour transform would be wasted work.
+    sharp(bytes, { limitInputPixels: false, failOn: 'error', ignoreIcc: true })
       .resize(32, 32, { fit: 'inside', kernel: 'nearest' })
       .raw()
       .toBuffer(),

@@ -49,6 +49,7 @@ export const messages = {
   databaseUnavailable: 'The database is unavailable right now; nothing was saved. Try again in a minute.',
   rateLimited: (perMinute: number, retryAfterSeconds: number) =>
     `Too many uploads from your address (the limit is ${perMinute} a minute). Try again in ${retryAfterSeconds} seconds.`,
+  serverBusy: 'The server is busy with other uploads; nothing was saved. Try again in a few seconds.',
   shuttingDown: 'The server is restarting; nothing was saved. Try again in a few seconds.',
   internal:
     'Something went wrong on our side; nothing was saved. Try again, and tell the operator if it keeps happening.',

@@ -5,11 +5,13 @@ import { InvalidQueryError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 import { describeError } from './error-handler.js';
 import { absoluteUrl, wantsHtml } from './negotiation.js';
+import { createUploadGate, type UploadGateOptions } from './upload-gate.js';
 import { createUploadParser } from './upload-parser.js';
 
 export interface ImageRoutesOptions {
   images: ImageService;
   maxUploadBytes: number;
+  uploadGate: UploadGateOptions;
   publicBaseUrl?: string;
 }
 
@@ -39,7 +41,7 @@ function bearerToken(req: Request): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
 }
 
-export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: ImageRoutesOptions): Router {
+export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBaseUrl }: ImageRoutesOptions): Router {
   const router = Router();
   const toJson = (req: Request, image: ImageRecord) => ({
     id: image.id,
@@ -156,7 +158,13 @@ export function createImageRoutes({ images, maxUploadBytes, publicBaseUrl }: Ima
   };
 
   router.get('/', uploadForm);
-  router.post('/images', createUploadParser(maxUploadBytes), createImage, showFormWithError);
+  router.post(
+    '/images',
+    createUploadGate(uploadGate),
+    createUploadParser(maxUploadBytes),
+    createImage,
+    showFormWithError,
+  );
   router.get('/images', listImages);
   router.get('/images/:id', showImage);
   router.delete('/images/:id', deleteImage);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -35,6 +36,7 @@ export class S3BlobStore implements BlobStore {
   readonly description: string;
   private readonly client: S3Client;
   private writeProbeOkAt = 0;
+  private readonly probeId = randomBytes(4).toString('hex');
 
   constructor(private readonly options: S3BlobStoreOptions) {
     this.description = `s3://${options.bucket}`;
@@ -72,7 +74,17 @@ export class S3BlobStore implements BlobStore {
       ChecksumSHA256: Buffer.from(options.sha256, 'hex').toString('base64'),
       ...(this.options.acl === 'none' ? {} : { ACL: this.options.acl }),
     };
-    await this.call((s3) => s3.send(new PutObjectCommand(input))).catch((error: unknown) => {
+    const command = new PutObjectCommand(input);
+    // SigV4 signs a SHA-256 of the body; we have it already, so the SDK need not hash it again.
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers['x-amz-content-sha256'] = options.sha256;
+        return next(args);
+      },
+      { step: 'build', name: 'snapstorePayloadHash' },
+    );
+    await this.call((s3) => s3.send(command)).catch((error: unknown) => {
       failed();
       throw error;
     });
@@ -124,7 +136,8 @@ export class S3BlobStore implements BlobStore {
   async check(): Promise<void> {
     await this.call((s3) => s3.send(new HeadBucketCommand({ Bucket: this.options.bucket })));
     if (Date.now() - this.writeProbeOkAt < WRITE_PROBE_INTERVAL_MS) return;
-    const key = `${PROBE_PREFIX}readiness-probe`;
+    // One key per process: several instances probing one key at once trip some servers.
+    const key = `${PROBE_PREFIX}readiness-probe-${process.pid}-${this.probeId}`;
     await this.put(key, Buffer.alloc(0), { contentType: 'application/octet-stream', sha256: EMPTY_SHA256 });
     await this.delete(key);
     this.writeProbeOkAt = Date.now();

@@ -70,6 +70,7 @@ describe.runIf(withS3)('S3 behaviour only AWS has, from a fault-injecting endpoi
       'cache-control': 'public, max-age=31536000, immutable',
       'x-amz-checksum-sha256': Buffer.from(response.body.sha256, 'hex').toString('base64'),
       'content-length': String(response.body.size),
+      'x-amz-content-sha256': response.body.sha256,
     });
     expect(put.headers['content-encoding']).toBeUndefined();
   });

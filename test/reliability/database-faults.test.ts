@@ -126,3 +126,25 @@ describe.runIf(enabled)('a pooled connection killed on the server (KILL <id>)', 
     expect(await t.inconsistencies()).toEqual([]);
   });
 });
+
+describe('the upload gate', () => {
+  it('lets a few uploads in at a time, queues the rest, and answers 503 server_busy past the queue', async () => {
+    const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', UPLOAD_QUEUE_LIMIT: '2' });
+    const responses = await Promise.all(Array.from({ length: 8 }, () => upload(t)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(3);
+    expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
+    const busy = responses.find((r) => r.status === 503);
+    expect(busy?.body.error.code).toBe('server_busy');
+    expect(busy?.headers['retry-after']).toBe('5');
+    expect(await t.rowCount()).toBe(statuses.filter((s) => s === 201).length);
+    await t.close();
+  });
+
+  it('with the defaults, 30 uploads at once all succeed', async () => {
+    const t = await createTestApp('sqlite+local');
+    const responses = await Promise.all(Array.from({ length: 30 }, () => upload(t)));
+    expect(responses.map((r) => r.status)).toEqual(Array(30).fill(201));
+    await t.close();
+  });
+});

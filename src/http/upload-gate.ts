@@ -1,0 +1,57 @@
+import type { RequestHandler } from 'express';
+import { ServerBusyError } from '../domain/errors.js';
+import { messages } from '../domain/messages.js';
+
+export interface UploadGateOptions {
+  /** Uploads read and processed at once; the rest wait, their bodies unread. */
+  slots: number;
+  /** Uploads allowed to wait; past this, 503 at once. */
+  queueLimit: number;
+}
+
+/**
+ * Lets `slots` uploads in at a time, first come first served, before their bodies are read.
+ * Waiting bodies stay in the kernel's socket buffers instead of the heap, so memory stays flat
+ * however many clients send at once, and the CPU-bound checks run without thrashing. Behind
+ * nginx (which buffers whole bodies) a slow client cannot hold a slot for long; without it, a
+ * client is cut off by REQUEST_TIMEOUT_MS at the latest.
+ */
+export function createUploadGate({ slots, queueLimit }: UploadGateOptions): RequestHandler {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else active -= 1;
+  };
+
+  return (req, res, next) => {
+    const enter = () => {
+      let released = false;
+      const leave = () => {
+        if (released) return;
+        released = true;
+        release();
+      };
+      res.once('finish', leave);
+      res.once('close', leave);
+      next();
+    };
+    if (active < slots) {
+      active += 1;
+      enter();
+      return;
+    }
+    if (waiting.length >= queueLimit) {
+      res.set('Retry-After', '5');
+      next(new ServerBusyError(messages.serverBusy));
+      return;
+    }
+    waiting.push(enter);
+    // A client that gives up while waiting gives its place back.
+    res.once('close', () => {
+      const index = waiting.indexOf(enter);
+      if (index !== -1) waiting.splice(index, 1);
+    });
+  };
+}
