@@ -23,6 +23,15 @@ export function listen(app: Express, options: ServerOptions): Promise<http.Serve
     app,
   );
   server.on('clientError', answerClientError);
+  // Clients that send `Expect: 100-continue` (curl does for bodies over 1 MB) are told to send
+  // the body only once the app starts reading it, so one that will be refused unread (a body
+  // far over the limit) gets its 413 without sending a byte of it.
+  server.on('checkContinue', (req, res) => {
+    req.once('resume', () => {
+      if (!res.headersSent) res.writeContinue();
+    });
+    app(req, res);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -185,3 +185,49 @@ describe('rate limit', () => {
     await t.close();
   });
 });
+
+describe('Expect: 100-continue', () => {
+  let t: TestApp;
+  let server: http.Server;
+  let port: number;
+  beforeAll(async () => {
+    t = await createTestApp('sqlite+local');
+    server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 5_000 });
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    server.close();
+    await t.close();
+  });
+
+  it('a body far over the limit is refused before the client is asked to send it', async () => {
+    const reply = await rawExchange(
+      port,
+      [`${head(50_000_000).replace('Connection: close\r\n', 'Expect: 100-continue\r\nConnection: close\r\n')}`],
+      { destroyAfterMs: 1_000 },
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 413/);
+    expect(reply).not.toContain('100 Continue');
+  });
+
+  it('a body within the limit is asked for with 100 Continue and stored', async () => {
+    const image = sample('png/basn0g01.png');
+    const body = Buffer.concat([
+      Buffer.from(namePart + fileHeader.replace('a.jpg', 'a.png').replace('image/jpeg', 'image/png')),
+      image,
+      Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+    ]);
+    const socket = net.connect(port, '127.0.0.1');
+    const reply = await new Promise<string>((resolve) => {
+      let received = '';
+      socket.on('data', (d) => {
+        received += d.toString('latin1');
+        if (received === 'HTTP/1.1 100 Continue\r\n\r\n') socket.write(body);
+      });
+      socket.on('close', () => resolve(received));
+      socket.write(head(body.length).replace('Connection: close\r\n', 'Expect: 100-continue\r\nConnection: close\r\n'));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 100 Continue[\s\S]*HTTP\/1\.1 201/);
+  });
+});
