@@ -1,25 +1,16 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sample } from '../support/samples.js';
-import { listeningOrigin, startServer } from '../support/server-process.js';
+import { listeningOrigin, startServer, useCleanups } from '../support/server-process.js';
 
 describe('the server process', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
-  const tempDir = async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'snapstore-main-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    return dir;
-  };
+  const { tempDir, onCleanup } = useCleanups('snapstore-main-');
 
   it('starts with no configuration on SQLite and local disk, takes an upload, and exits 0 on SIGTERM', async () => {
     const dir = await tempDir();
     const server = startServer(dir, {});
-    cleanups.push(async () => server.child.kill('SIGKILL'));
+    onCleanup(async () => server.child.kill('SIGKILL'));
     const origin = await listeningOrigin(server);
 
     const form = new FormData();

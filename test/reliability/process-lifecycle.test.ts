@@ -1,10 +1,9 @@
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sample } from '../support/samples.js';
-import { listeningOrigin, startServer } from '../support/server-process.js';
+import { listeningOrigin, startServer, useCleanups } from '../support/server-process.js';
 
 const BOUNDARY = 'lifecycleBoundary';
 
@@ -39,20 +38,12 @@ function openSocket(origin: string): Promise<{ socket: net.Socket; reply: Promis
 }
 
 describe('process lifecycle', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
-  const tempDir = async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'snapstore-lifecycle-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    return dir;
-  };
+  const { tempDir, onCleanup } = useCleanups('snapstore-lifecycle-');
 
   it('SIGTERM with an upload in flight: it finishes, new connections are refused, exit 0', async () => {
     const dir = await tempDir();
     const server = startServer(dir, {});
-    cleanups.push(async () => server.child.kill('SIGKILL'));
+    onCleanup(async () => server.child.kill('SIGKILL'));
     const origin = await listeningOrigin(server);
 
     const { first, second } = splitUpload(sample('jpg/DSCN0010.jpg'));
@@ -75,7 +66,7 @@ describe('process lifecycle', () => {
   it('an upload begun on an open connection when SIGTERM arrives gets a readable 503, not a broken pipe', async () => {
     const dir = await tempDir();
     const server = startServer(dir, {});
-    cleanups.push(async () => server.child.kill('SIGKILL'));
+    onCleanup(async () => server.child.kill('SIGKILL'));
     const origin = await listeningOrigin(server);
     const { first, second } = splitUpload(sample('jpg/jolla.jpg'));
     const inFlight = await openSocket(origin);
@@ -105,7 +96,7 @@ describe('process lifecycle', () => {
   it('kill -9 mid-upload, then start again: nothing half-stored, leftovers removed, uploads work', async () => {
     const dir = await tempDir();
     const first = startServer(dir, {});
-    cleanups.push(async () => first.child.kill('SIGKILL'));
+    onCleanup(async () => first.child.kill('SIGKILL'));
     const origin = await listeningOrigin(first);
     const { first: half } = splitUpload(sample('jpg/jolla.jpg'));
     const { socket } = await openSocket(origin);
@@ -119,7 +110,7 @@ describe('process lifecycle', () => {
     await writeFile(path.join(dir, 'uploads', '01a23ccb-7704-7139-9b93-d20888c1e610.jpg.a1b2c3.partial'), 'half');
 
     const second = startServer(dir, {});
-    cleanups.push(async () => second.child.kill('SIGKILL'));
+    onCleanup(async () => second.child.kill('SIGKILL'));
     const secondOrigin = await listeningOrigin(second);
     expect(await readdir(path.join(dir, 'uploads'))).toEqual([]);
     const form = new FormData();

@@ -9,7 +9,7 @@ const upload = (t: TestApp) =>
   request(t.app).post('/images').field('name', 'Ada').attach('image', sample('jpg/Canon_40D.jpg'), 'a.jpg');
 
 describe.runIf(mysqlUrl !== null && s3Endpoint !== null)(
-  'storage faults (s3rver behind a fault-injecting endpoint)',
+  'S3 faults and what only AWS does (s3rver behind a fault-injecting endpoint)',
   () => {
     let s3: Awaited<ReturnType<typeof startFaultInjectingS3>>;
     let t: TestApp;
@@ -52,6 +52,61 @@ describe.runIf(mysqlUrl !== null && s3Endpoint !== null)(
       expect(response.status).toBe(503);
       expect(response.text).toContain('nothing was saved');
       expect(response.text).toContain('value="Ada"');
+    });
+
+    it('sends the detected type, public-read ACL, long Cache-Control and a SHA-256, as a plain body', async () => {
+      const response = await upload(t);
+      expect(response.status).toBe(201);
+      const put = s3.requests.find((r) => r.method === 'PUT' && r.url.includes(response.body.key))!;
+      expect(put.headers).toMatchObject({
+        'content-type': 'image/jpeg',
+        'x-amz-acl': 'public-read',
+        'cache-control': 'public, max-age=31536000, immutable',
+        'x-amz-checksum-sha256': Buffer.from(response.body.sha256, 'hex').toString('base64'),
+        'content-length': String(response.body.size),
+        'x-amz-content-sha256': response.body.sha256,
+      });
+      expect(put.headers['content-encoding']).toBeUndefined();
+    });
+
+    it('a bucket with ACLs disabled: 503 naming S3_ACL=none, nothing stored', async () => {
+      s3.inject({ kind: 'acl-not-supported' });
+      const [rows, files, keys] = [await t.rowCount(), await t.uploadedFiles(), await t.storedKeys()];
+      const response = await upload(t);
+      expect(response.status).toBe(503);
+      expect(response.body.error).toEqual({
+        code: 'storage_unavailable',
+        message: expect.stringContaining('S3_ACL=none'),
+      });
+      const ready = await request(t.app).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.storage.error).toContain('S3_ACL=none');
+      expect(await t.rowCount()).toBe(rows);
+      expect(await t.uploadedFiles()).toEqual(files);
+      expect(await t.storedKeys()).toEqual(keys);
+    });
+
+    it('S3_ACL=none sends no ACL, so such a bucket takes the upload', async () => {
+      const noAcl = await createTestApp('mysql+s3', { S3_ENDPOINT: s3.endpoint, S3_ACL: 'none' });
+      s3.inject({ kind: 'acl-not-supported' });
+      const response = await upload(noAcl);
+      expect(response.status).toBe(201);
+      const put = s3.requests.find((r) => r.method === 'PUT' && r.url.includes(response.body.key))!;
+      expect(put.headers['x-amz-acl']).toBeUndefined();
+      await noAcl.close();
+    });
+
+    it('a bucket in another region: 503 naming S3_REGION and the right region, and /readyz says so', async () => {
+      s3.inject({ kind: 'permanent-redirect', region: 'eu-central-1' });
+      const rows = await t.rowCount();
+      const response = await upload(t);
+      expect(response.status).toBe(503);
+      expect(response.body.error.message).toContain('S3_REGION');
+      expect(response.body.error.message).toContain('eu-central-1');
+      expect(await t.rowCount()).toBe(rows);
+      const ready = await request(t.app).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.storage.error).toContain('S3_REGION');
     });
   },
 );

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'src/main.ts');
@@ -40,4 +43,23 @@ export async function listeningOrigin(started: Started): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`server did not start:\n${started.output()}`);
+}
+
+/**
+ * For tests that start servers in folders of their own: `tempDir()` makes a folder and
+ * `onCleanup()` registers anything else to undo; all of it is undone after each test.
+ */
+export function useCleanups(prefix: string) {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  return {
+    onCleanup: (cleanup: () => Promise<unknown>) => cleanups.push(cleanup),
+    async tempDir() {
+      const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      return dir;
+    },
+  };
 }
