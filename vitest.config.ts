@@ -29,6 +29,11 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Stops the shared MariaDB: skipped inside `npm test`, run alone by .ci/run.
+        test: { name: 'disruptive', include: ['test/disruptive/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
