@@ -39,6 +39,7 @@ export const messages = {
     'Send the delete token shown when the image was uploaded: Authorization: Bearer <token> (or the form on the image page).',
   wrongDeleteToken:
     'That delete token does not match this image. Use the token shown once when the image was uploaded.',
+  methodNotAllowed: (method: string, allow: string[]) => `${method} is not supported here; use ${allow.join(' or ')}.`,
   imageNotFound: 'No image has that id. It may have been deleted.',
   pageNotFound: 'There is nothing at this address.',
   badCursor: 'The cursor is not valid: use the nextCursor value from the previous page.',

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, NotFoundError } from '../domain/errors.js';
+import { AppError, MethodNotAllowedError, NotFoundError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 import { wantsHtml } from './negotiation.js';
 
@@ -34,6 +34,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   const body = describeError(error);
   if (body.status >= 500) req.log.error({ err: error }, 'request failed');
   if (body.status === 401) res.set('WWW-Authenticate', 'Bearer');
+  if (error instanceof MethodNotAllowedError) res.set('Allow', [...error.allow, 'HEAD'].join(', '));
   res.status(body.status);
   if (wantsHtml(req)) res.render('error', { title: `Error ${body.status}`, error: body });
   else res.json({ error: { code: body.code, message: body.message } });

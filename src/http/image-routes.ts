@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import type { ImageService } from '../domain/image-service.js';
 import type { ImageRecord } from '../domain/image.js';
-import { InvalidQueryError } from '../domain/errors.js';
+import { InvalidQueryError, MethodNotAllowedError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 import { describeError } from './error-handler.js';
 import { absoluteUrl, wantsHtml } from './negotiation.js';
@@ -168,6 +168,15 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
   router.get('/images', listImages);
   router.get('/images/:id', showImage);
   router.delete('/images/:id', deleteImage);
+  for (const [path, allow] of [
+    ['/', ['GET']],
+    ['/images', ['GET', 'POST']],
+    ['/images/:id', ['GET', 'DELETE']],
+  ] as const) {
+    router.all(path, (req, _res, next) => {
+      next(new MethodNotAllowedError(messages.methodNotAllowed(req.method, [...allow]), [...allow]));
+    });
+  }
   router.post('/images/:id/delete', express.urlencoded({ extended: false, limit: '4kb' }), deleteImageFromForm);
   return router;
 }

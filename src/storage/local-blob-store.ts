@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageUnavailableError } from '../domain/errors.js';
 import { SAFE_KEY, type BlobStore } from './blob-store.js';
@@ -99,11 +98,16 @@ export class LocalBlobStore implements BlobStore {
     return `${this.urlPrefix}/${key}`;
   }
 
+  /** A real write in every folder in use (permission bits say nothing when running as root). */
   async check(): Promise<void> {
-    try {
-      await access(this.root, fsConstants.W_OK);
-    } catch (cause) {
-      throw new StorageUnavailableError(`The uploads folder ${this.root} is not writable.`, { cause });
+    for (const folder of [this.root, ...this.folders]) {
+      const probe = path.join(folder, `.readiness-probe-${process.pid}${PARTIAL_SUFFIX}`);
+      try {
+        await writeFile(probe, '');
+        await rm(probe, { force: true });
+      } catch (cause) {
+        throw new StorageUnavailableError(`The uploads folder ${folder} is not writable.`, { cause });
+      }
     }
   }
 

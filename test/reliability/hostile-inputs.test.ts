@@ -119,6 +119,36 @@ describe('hostile images (SQLite + local disk)', () => {
   });
 });
 
+describe('methods and readiness', () => {
+  it('answers 405 with Allow for methods a path does not take', async () => {
+    const t = await createTestApp('sqlite+local');
+    const put = await request(t.app).put('/images').send('x');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, POST, HEAD');
+    expect(put.body.error.code).toBe('method_not_allowed');
+    expect((await request(t.app).patch('/images/0190a0a0-0000-7000-8000-000000000000')).status).toBe(405);
+    expect((await request(t.app).get('/no-such-page')).status).toBe(404);
+    await t.close();
+  });
+
+  it('/readyz notices a thumbnails folder it can no longer write to', async () => {
+    const t = await createTestApp('sqlite+local');
+    expect((await upload(t, sample('png/basn0g01.png'), 'a.png')).status).toBe(201);
+    const { rename, writeFile, rm } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const thumbs = path.join(t.uploadDir, 'thumbs');
+    await rename(thumbs, `${thumbs}-away`);
+    await writeFile(thumbs, 'not a folder');
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.storage.error).toContain('not writable');
+    await rm(thumbs);
+    await rename(`${thumbs}-away`, thumbs);
+    expect((await request(t.app).get('/readyz')).status).toBe(200);
+    await t.close();
+  });
+});
+
 describe.runIf(withServices)('MySQL and S3 faults a tester found', () => {
   it('an insert that times out behind a table lock is killed: never a row without its object', async () => {
     const t = await createTestApp('mysql+s3', { DB_QUERY_TIMEOUT_MS: '800' });
