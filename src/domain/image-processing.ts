@@ -11,13 +11,16 @@ export interface PublishableImage {
 
 const THUMBNAIL_SIZE = 320;
 
-const ENCODE: Readonly<Record<ImageContentType, (image: Sharp) => Sharp>> = {
+const ENCODE: Readonly<Record<ImageContentType, (image: Sharp, quality: number) => Sharp>> = {
   // Plain libjpeg-turbo: mozjpeg's smaller files cost about six times the CPU per re-encode.
-  'image/jpeg': (image) => image.jpeg({ quality: 90 }),
+  'image/jpeg': (image, quality) => image.jpeg({ quality }),
   'image/png': (image) => image.png(),
   'image/gif': (image) => image.gif(),
-  'image/webp': (image) => image.webp({ quality: 90 }),
+  'image/webp': (image, quality) => image.webp({ quality }),
 };
+
+/** Re-encode qualities, best first: a lower one is used only if the file would outgrow the limit. */
+const QUALITIES = [90, 80, 70];
 
 /**
  * The bytes to publish with location, device and time metadata removed. Upright images are
@@ -28,7 +31,7 @@ const ENCODE: Readonly<Record<ImageContentType, (image: Sharp) => Sharp>> = {
 export async function withoutMetadata(
   bytes: Buffer,
   inspected: InspectedImage,
-  maxPixels: number,
+  limits: { maxPixels: number; maxBytes: number },
 ): Promise<PublishableImage> {
   // Animations are not rotated (libvips cannot, and cameras do not make them).
   const rotate = inspected.orientation > 1 && inspected.pages === 1;
@@ -36,12 +39,19 @@ export async function withoutMetadata(
     const stripped = stripMetadata(bytes, inspected.contentType);
     if (stripped) return { bytes: stripped, width: inspected.width, height: inspected.height };
   }
-  const { data, info } = await decodedOrRefused(inspected.contentType, () => {
-    const image = sharp(bytes, { animated: true, limitInputPixels: maxPixels, failOn: 'error' });
-    return ENCODE[inspected.contentType]((rotate ? image.autoOrient() : image).keepIccProfile()).toBuffer({
-      resolveWithObject: true,
+  // A re-encoded photo can come out larger than the upload; what is published stays within the
+  // upload limit where a lower quality gets it there (lossless formats are what they are).
+  let encoded;
+  for (const quality of QUALITIES) {
+    encoded = await decodedOrRefused(inspected.contentType, () => {
+      const image = sharp(bytes, { animated: true, limitInputPixels: limits.maxPixels, failOn: 'error' });
+      return ENCODE[inspected.contentType]((rotate ? image.autoOrient() : image).keepIccProfile(), quality).toBuffer({
+        resolveWithObject: true,
+      });
     });
-  });
+    if (encoded.data.length <= limits.maxBytes) break;
+  }
+  const { data, info } = encoded!;
   return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
 }
 

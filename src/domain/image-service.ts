@@ -91,7 +91,7 @@ export class ImageService {
     // are off), which is what proves a file that merely looks like an image is one.
     const [published, thumbnail] = await Promise.all([
       this.options.stripMetadata
-        ? withoutMetadata(file.bytes, inspected, maxImagePixels)
+        ? withoutMetadata(file.bytes, inspected, { maxPixels: maxImagePixels, maxBytes: maxUploadBytes })
         : { bytes: file.bytes, width: inspected.width, height: inspected.height },
       this.options.thumbnails
         ? thumbnailOf(file.bytes, inspected.contentType, maxImagePixels)

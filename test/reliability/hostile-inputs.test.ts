@@ -61,6 +61,27 @@ describe('hostile images (SQLite + local disk)', () => {
     expect(meta.exif).toBeUndefined();
   });
 
+  it('a rotated photo re-encoded to stand upright is still published within the upload limit', async () => {
+    const noise = await sharp({
+      create: {
+        width: 1400,
+        height: 1300,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 60 },
+      },
+    })
+      .jpeg({ quality: 72 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect(noise.length).toBeGreaterThan(600_000);
+    expect(noise.length).toBeLessThanOrEqual(1_048_576);
+    const response = await upload(t, noise, 'rotated.jpg');
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ width: 1300, height: 1400 });
+    expect(response.body.size).toBeLessThanOrEqual(1_048_576);
+  });
+
   it('data after the end of a JPEG (an appended image with its own EXIF, or HTML) is not published', async () => {
     const main = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336' } })
       .jpeg()
