@@ -20,7 +20,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export interface AppOptions {
   config: Pick<
     Config,
-    'maxUploadBytes' | 'publicBaseUrl' | 'trustProxy' | 'uploadsPerMinute' | 'uploadConcurrency' | 'uploadQueueLimit'
+    | 'maxUploadBytes'
+    | 'publicBaseUrl'
+    | 'trustProxy'
+    | 'uploadsPerMinute'
+    | 'uploadConcurrency'
+    | 'uploadQueueLimit'
+    | 'uploadBodyTimeoutMs'
   >;
   services: { images: ImageService };
   logger: Logger;
@@ -112,7 +118,11 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
     createImageRoutes({
       images: services.images,
       maxUploadBytes: config.maxUploadBytes,
-      uploadGate: { slots: config.uploadConcurrency, queueLimit: config.uploadQueueLimit },
+      uploadGate: {
+        slots: config.uploadConcurrency,
+        queueLimit: config.uploadQueueLimit,
+        bodyTimeoutMs: config.uploadBodyTimeoutMs,
+      },
       publicBaseUrl: config.publicBaseUrl,
     }),
   );

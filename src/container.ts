@@ -25,8 +25,16 @@ export function createRepository(config: Config['database']): ImageRepository {
   return config.driver === 'mysql' ? new MysqlImageRepository(config) : new SqliteImageRepository(config.file);
 }
 
-/** Picks the adapters the configuration asks for, migrates the database and wires the services. */
-export async function createContainer(config: Config, logger: Logger): Promise<Container> {
+/**
+ * Picks the adapters the configuration asks for, migrates the database and wires the services.
+ * `startingServer`: also clear what a crashed server left half-written (never for a tool that
+ * runs beside a live server).
+ */
+export async function createContainer(
+  config: Config,
+  logger: Logger,
+  { startingServer = false }: { startingServer?: boolean } = {},
+): Promise<Container> {
   const repository = createRepository(config.database);
   const closeables: Array<{ close(): Promise<void> }> = [repository];
   const close = async () => {
@@ -42,6 +50,10 @@ export async function createContainer(config: Config, logger: Logger): Promise<C
     closeables.push(blobStore);
     const localCopy =
       storage.driver === 's3' && config.keepLocalCopy ? await LocalBlobStore.open(config.uploadDir) : undefined;
+    if (startingServer) {
+      const localStores = [blobStore, localCopy].filter((s): s is LocalBlobStore => s instanceof LocalBlobStore);
+      await Promise.all(localStores.map((store) => store.removeLeftovers()));
+    }
     const publicOrigin = (() => {
       try {
         return new URL(blobStore.publicUrl('probe.jpg')).origin;

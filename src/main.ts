@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 
   let container;
   try {
-    container = await createContainer(config, logger);
+    container = await createContainer(config, logger, { startingServer: true });
   } catch (error) {
     const what =
       config.database.driver === 'mysql'

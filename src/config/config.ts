@@ -44,6 +44,7 @@ export interface Config {
   /** Uploads read and checked at once, and how many may wait for a turn. */
   uploadConcurrency: number;
   uploadQueueLimit: number;
+  uploadBodyTimeoutMs: number;
   database: DatabaseConfig;
   storage: StorageConfig;
   uploadDir: string;
@@ -76,6 +77,7 @@ const envSchema = z.object({
   RATE_LIMIT_UPLOADS_PER_MINUTE: int(0, 100_000).default(30),
   UPLOAD_CONCURRENCY: int(1, 1_000).default(4),
   UPLOAD_QUEUE_LIMIT: int(0, 100_000).default(200),
+  UPLOAD_BODY_TIMEOUT_MS: int(100, 600_000).default(20_000),
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -180,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     uploadsPerMinute: e.RATE_LIMIT_UPLOADS_PER_MINUTE,
     uploadConcurrency: e.UPLOAD_CONCURRENCY,
     uploadQueueLimit: e.UPLOAD_QUEUE_LIMIT,
+    uploadBodyTimeoutMs: e.UPLOAD_BODY_TIMEOUT_MS,
     database: Object.freeze(database),
     storage: Object.freeze(storage),
     uploadDir: resolve(e.UPLOAD_DIR),

@@ -2,6 +2,9 @@ import sharp, { type Sharp } from 'sharp';
 import type { ImageContentType } from './image.js';
 import { decodedOrRefused, type InspectedImage } from './image-inspector.js';
 import { stripMetadata } from './metadata-stripper.js';
+import { FileTooLargeError } from './errors.js';
+import { formatBytes } from './format.js';
+import { messages } from './messages.js';
 
 export interface PublishableImage {
   bytes: Buffer;
@@ -14,13 +17,21 @@ const THUMBNAIL_SIZE = 320;
 const ENCODE: Readonly<Record<ImageContentType, (image: Sharp, quality: number) => Sharp>> = {
   // Plain libjpeg-turbo: mozjpeg's smaller files cost about six times the CPU per re-encode.
   'image/jpeg': (image, quality) => image.jpeg({ quality }),
-  'image/png': (image) => image.png(),
+  'image/png': (image) => image.png({ compressionLevel: 9, adaptiveFiltering: true }),
   'image/gif': (image) => image.gif(),
   'image/webp': (image, quality) => image.webp({ quality }),
 };
 
-/** Re-encode qualities, best first: a lower one is used only if the file would outgrow the limit. */
-const QUALITIES = [90, 80, 70];
+/**
+ * Re-encode qualities, best first: a lower one is tried only if the file would outgrow the
+ * limit. Lossless formats get one encode; quality does not change their size.
+ */
+const QUALITIES: Readonly<Record<ImageContentType, number[]>> = {
+  'image/jpeg': [90, 80, 70],
+  'image/webp': [90, 80, 70],
+  'image/png': [100],
+  'image/gif': [100],
+};
 
 /**
  * The bytes to publish with location, device and time metadata removed. Upright images are
@@ -39,10 +50,10 @@ export async function withoutMetadata(
     const stripped = stripMetadata(bytes, inspected.contentType);
     if (stripped) return { bytes: stripped, width: inspected.width, height: inspected.height };
   }
-  // A re-encoded photo can come out larger than the upload; what is published stays within the
-  // upload limit where a lower quality gets it there (lossless formats are what they are).
+  // A re-encoded photo can come out larger than the upload. What is published never exceeds
+  // the upload limit: a lower quality where that helps, else the upload is refused.
   let encoded;
-  for (const quality of QUALITIES) {
+  for (const quality of QUALITIES[inspected.contentType]) {
     encoded = await decodedOrRefused(inspected.contentType, () => {
       const image = sharp(bytes, { animated: true, limitInputPixels: limits.maxPixels, failOn: 'error' });
       return ENCODE[inspected.contentType]((rotate ? image.autoOrient() : image).keepIccProfile(), quality).toBuffer({
@@ -52,6 +63,9 @@ export async function withoutMetadata(
     if (encoded.data.length <= limits.maxBytes) break;
   }
   const { data, info } = encoded!;
+  if (data.length > limits.maxBytes) {
+    throw new FileTooLargeError(messages.uprightTooLarge(formatBytes(data.length), formatBytes(limits.maxBytes)));
+  }
   return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
 }
 

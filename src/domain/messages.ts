@@ -12,6 +12,8 @@ const KIND: Readonly<Record<ImageContentType, string>> = {
 export const messages = {
   fileTooLarge: (limit: number) =>
     `The image is larger than the ${formatBytes(limit)} limit. Make it smaller (resize or export at a lower quality) and try again.`,
+  uprightTooLarge: (size: string, limit: string) =>
+    `Turned upright (its EXIF orientation applied), the image would be ${size}, over the ${limit} limit. Rotate it in a photo editor, save it smaller, and upload that.`,
   tooManyPixels: (width: number, height: number, pixels: string, limit: string) =>
     `The image is ${width} × ${height} pixels (${pixels}); the limit is ${limit}. Resize it and try again.`,
   tooManyFramePixels: (width: number, height: number, frames: number, pixels: string, limit: string) =>

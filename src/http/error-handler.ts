@@ -34,7 +34,9 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   const body = describeError(error);
   if (body.status >= 500) req.log.error({ err: error }, 'request failed');
   if (body.status === 401) res.set('WWW-Authenticate', 'Bearer');
-  if (error instanceof MethodNotAllowedError) res.set('Allow', [...error.allow, 'HEAD'].join(', '));
+  if (error instanceof MethodNotAllowedError) {
+    res.set('Allow', [...error.allow, ...(error.allow.includes('GET') ? ['HEAD'] : [])].join(', '));
+  }
   res.status(body.status);
   if (wantsHtml(req)) res.render('error', { title: `Error ${body.status}`, error: body });
   else res.json({ error: { code: body.code, message: body.message } });

@@ -168,16 +168,18 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
   router.get('/images', listImages);
   router.get('/images/:id', showImage);
   router.delete('/images/:id', deleteImage);
+  router.post('/images/:id/delete', express.urlencoded({ extended: false, limit: '4kb' }), deleteImageFromForm);
+  // Last, so that only the methods no route above took get 405.
   for (const [path, allow] of [
     ['/', ['GET']],
     ['/images', ['GET', 'POST']],
     ['/images/:id', ['GET', 'DELETE']],
+    ['/images/:id/delete', ['POST']],
   ] as const) {
     router.all(path, (req, _res, next) => {
       next(new MethodNotAllowedError(messages.methodNotAllowed(req.method, [...allow]), [...allow]));
     });
   }
-  router.post('/images/:id/delete', express.urlencoded({ extended: false, limit: '4kb' }), deleteImageFromForm);
   return router;
 }
 

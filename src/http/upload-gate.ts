@@ -7,16 +7,18 @@ export interface UploadGateOptions {
   slots: number;
   /** Uploads allowed to wait; past this, 503 at once. */
   queueLimit: number;
+  /** Once in, the body must have arrived within this long, or the connection is cut. */
+  bodyTimeoutMs: number;
 }
 
 /**
  * Lets `slots` uploads in at a time, first come first served, before their bodies are read.
  * Waiting bodies stay in the kernel's socket buffers instead of the heap, so memory stays flat
- * however many clients send at once, and the CPU-bound checks run without thrashing. Behind
- * nginx (which buffers whole bodies) a slow client cannot hold a slot for long; without it, a
- * client is cut off by REQUEST_TIMEOUT_MS at the latest.
+ * however many clients send at once, and the CPU-bound checks run without thrashing. A client
+ * that trickles its body cannot keep a slot: past `bodyTimeoutMs` its connection is cut (behind
+ * nginx, which buffers whole bodies, that never happens).
  */
-export function createUploadGate({ slots, queueLimit }: UploadGateOptions): RequestHandler {
+export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGateOptions): RequestHandler {
   let active = 0;
   const waiting: Array<() => void> = [];
   const release = () => {
@@ -28,9 +30,13 @@ export function createUploadGate({ slots, queueLimit }: UploadGateOptions): Requ
   return (req, res, next) => {
     const enter = () => {
       let released = false;
+      const deadline = setTimeout(() => {
+        if (!req.complete) req.socket.destroy();
+      }, bodyTimeoutMs);
       const leave = () => {
         if (released) return;
         released = true;
+        clearTimeout(deadline);
         release();
       };
       res.once('finish', leave);

@@ -21,20 +21,25 @@ export class LocalBlobStore implements BlobStore {
     this.description = `local:${this.root}`;
   }
 
-  /**
-   * Creates the folder if needed and removes partial files a crash left behind (a write goes to
-   * `<key>.<random>.partial` first and is renamed into place only when complete).
-   */
+  /** Creates the folder if needed. */
   static async open(root: string, urlPrefix = '/uploads'): Promise<LocalBlobStore> {
     const store = new LocalBlobStore(root, urlPrefix);
     await mkdir(store.root, { recursive: true });
-    const entries = await readdir(store.root, { recursive: true, withFileTypes: true });
+    return store;
+  }
+
+  /**
+   * Removes the partial files a crash left behind (a write goes to `<key>.<random>.partial`
+   * first and is renamed into place when complete). Only for a server starting up: anything
+   * else running beside a live server (reconcile) would delete writes in progress.
+   */
+  async removeLeftovers(): Promise<void> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
     await Promise.all(
       entries
         .filter((e) => e.isFile() && e.name.endsWith(PARTIAL_SUFFIX))
         .map((e) => rm(path.join(e.parentPath, e.name), { force: true })),
     );
-    return store;
   }
 
   /** Resolves a key to a path inside the root; anything that could escape it is refused. */

@@ -66,11 +66,13 @@ describe('LocalBlobStore', () => {
     },
   );
 
-  it('removes partial files a crash left behind when it opens', async () => {
+  it('removes partial files a crash left behind when asked (at server start), never when merely opened', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'snapstore-local-'));
     await writeFile(path.join(dir, 'kept.jpg'), 'x');
     await writeFile(path.join(dir, 'kept.jpg.1a2b3c.partial'), 'half');
-    await LocalBlobStore.open(dir);
+    const store = await LocalBlobStore.open(dir);
+    expect((await readdir(dir)).sort()).toEqual(['kept.jpg', 'kept.jpg.1a2b3c.partial']);
+    await store.removeLeftovers();
     expect(await readdir(dir)).toEqual(['kept.jpg']);
     await rm(dir, { recursive: true, force: true });
   });

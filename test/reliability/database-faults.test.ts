@@ -1,6 +1,9 @@
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import mysql from 'mysql2/promise';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '../../src/http/server.js';
 import { sample } from '../support/samples.js';
 import { createTestDatabase, mysqlUrl, s3Endpoint } from '../support/services.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -138,6 +141,30 @@ describe('the upload gate', () => {
     expect(busy?.body.error.code).toBe('server_busy');
     expect(busy?.headers['retry-after']).toBe('5');
     expect(await t.rowCount()).toBe(statuses.filter((s) => s === 201).length);
+    await t.close();
+  });
+
+  it('a client trickling its body loses its place after UPLOAD_BODY_TIMEOUT_MS; others get through', async () => {
+    const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', UPLOAD_BODY_TIMEOUT_MS: '500' });
+    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
+    const { port } = server.address() as AddressInfo;
+    const slow = net.connect(port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    slow.write(
+      'POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 5000\r\n\r\n--x\r\n',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const form = new FormData();
+    form.set('name', 'Ada');
+    form.set('image', new Blob([sample('jpg/Canon_40D.jpg')]), 'a.jpg');
+    const response = await fetch(`http://127.0.0.1:${port}/images`, { method: 'POST', body: form });
+    expect(response.status).toBe(201);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(slow.destroyed || slow.readableEnded).toBe(true);
+    slow.destroy();
+    server.closeAllConnections();
+    server.close();
     await t.close();
   });
 

@@ -82,6 +82,27 @@ describe('hostile images (SQLite + local disk)', () => {
     expect(response.body.size).toBeLessThanOrEqual(1_048_576);
   });
 
+  it('a rotated photo that cannot be turned upright within the limit is refused, nothing stored', async () => {
+    const noise = await sharp({
+      create: {
+        width: 2600,
+        height: 2600,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 120 },
+      },
+    })
+      .jpeg({ quality: 12 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect(noise.length).toBeLessThanOrEqual(1_048_576);
+    const files = await t.uploadedFiles();
+    const response = await upload(t, noise, 'rotated.jpg');
+    expect(response.status).toBe(413);
+    expect(response.body.error).toEqual({ code: 'file_too_large', message: expect.stringContaining('Turned upright') });
+    expect(await t.uploadedFiles()).toEqual(files);
+  });
+
   it('data after the end of a JPEG (an appended image with its own EXIF, or HTML) is not published', async () => {
     const main = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336' } })
       .jpeg()
@@ -148,6 +169,9 @@ describe('methods and readiness', () => {
     expect(put.headers.allow).toBe('GET, POST, HEAD');
     expect(put.body.error.code).toBe('method_not_allowed');
     expect((await request(t.app).patch('/images/0190a0a0-0000-7000-8000-000000000000')).status).toBe(405);
+    const getDelete = await request(t.app).get('/images/0190a0a0-0000-7000-8000-000000000000/delete');
+    expect(getDelete.status).toBe(405);
+    expect(getDelete.headers.allow).toBe('POST');
     expect((await request(t.app).get('/no-such-page')).status).toBe(404);
     await t.close();
   });

@@ -41,12 +41,18 @@ describe.each(setups)('npm run reconcile with $setup', ({ setup, enabled }) => {
       });
     const reconcile = async (...args: string[]) => (await runCli(...args)).stdout;
 
+    // A write the live server has in progress: reconcile must leave it alone.
+    const { writeFile: write, readdir: list } = await import('node:fs/promises');
+    const partial = `${uuidv7()}.jpg.abc123.partial`;
+    await write(path.join(t.config.uploadDir, partial), 'half');
+
     const kept = await request(t.app)
       .post('/images')
       .field('name', 'Ada')
       .attach('image', sample('png/basn0g01.png'), 'a.png');
     expect(kept.status).toBe(201);
     const cleanRun = await runCli();
+    expect(await list(t.config.uploadDir)).toContain(partial);
     expect(cleanRun.code).toBe(0);
     const clean = cleanRun.stdout;
     expect(clean).toMatch(/^database: (SQLite|MySQL) /);
@@ -84,6 +90,7 @@ describe.each(setups)('npm run reconcile with $setup', ({ setup, enabled }) => {
     expect(await t.container.blobStore.get(newKey)).toBeUndefined();
     expect((await runCli('--help')).stdout).toContain('Usage: npm run reconcile');
     expect((await runCli('--nonsense')).code).toBe(2);
+    await (await import('node:fs/promises')).rm(path.join(t.config.uploadDir, partial));
     await t.container.repository.deleteById(kept.body.id);
     for (const store of t.container.stores) await store.delete(`thumbs/${kept.body.id}.webp`);
     await t.close();
