@@ -47,8 +47,8 @@ export class S3BlobStore implements BlobStore {
       // Credentials come from the default provider chain (an instance role on EC2).
       // Checksums only where an operation requires them: by default the SDK would add a CRC32
       // it computes itself, which for streamed bodies means an aws-chunked body that some
-      // S3-compatible servers store verbatim. We send a Buffer with our own SHA-256 instead,
-      // which AWS verifies and every server stores byte for byte.
+      // S3-compatible servers store verbatim. We send a Buffer and sign our own SHA-256 of it
+      // (below), which S3 checks against the body it receives and refuses on a mismatch.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
@@ -71,11 +71,12 @@ export class S3BlobStore implements BlobStore {
       ContentLength: bytes.length,
       ContentType: options.contentType,
       CacheControl: this.options.cacheControl,
-      ChecksumSHA256: Buffer.from(options.sha256, 'hex').toString('base64'),
       ...(this.options.acl === 'none' ? {} : { ACL: this.options.acl }),
     };
     const command = new PutObjectCommand(input);
     // SigV4 signs a SHA-256 of the body; we have it already, so the SDK need not hash it again.
+    // S3 verifies the body against this signed hash, so an x-amz-checksum-sha256 header would
+    // only make both ends hash the same bytes a second time.
     command.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { headers?: Record<string, string> };
