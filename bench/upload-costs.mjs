@@ -33,24 +33,26 @@ let keyNumber = 0;
 // Each step gets the bytes and what inspectImage said about them (computed outside the clock).
 const steps = {
   'header (sharp metadata)': (bytes) => sharp(bytes, { limitInputPixels: false }).metadata(),
+  'header (app: readImageHeader)': (bytes) => inspector.readImageHeader(bytes, MAX_PIXELS),
   'decode check (app)': inspector.assertDecodable
-    ? (bytes, info) => inspector.assertDecodable(bytes, info.contentType)
+    ? (bytes, info) => inspector.assertDecodable(bytes, info)
     : (bytes) =>
         sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
           .resize(32, 32, { fit: 'inside' })
           .raw()
           .toBuffer(),
-  'decode check + ignoreIcc': (bytes) =>
+  'decode check, before 2026-12-04': (bytes) =>
     sharp(bytes, { limitInputPixels: false, failOn: 'error', ignoreIcc: true })
       .resize(32, 32, { fit: 'inside', kernel: 'nearest' })
       .raw()
       .toBuffer(),
   'inspectImage (header + decode)': (bytes) => inspectImage(bytes, MAX_PIXELS),
   ...(processing.withoutMetadata && {
-    'withoutMetadata (STRIP_METADATA)': (bytes, info) => processing.withoutMetadata(bytes, info),
+    'withoutMetadata (STRIP_METADATA)': (bytes, info) =>
+      processing.withoutMetadata(bytes, info, { maxPixels: MAX_PIXELS, maxBytes: 1_048_576 }),
   }),
   ...(processing.thumbnailOf && {
-    'thumbnailOf (THUMBNAILS)': (bytes, info) => processing.thumbnailOf(bytes, info.contentType),
+    'thumbnailOf (THUMBNAILS)': (bytes, info) => processing.thumbnailOf(bytes, info.contentType, MAX_PIXELS),
   }),
   'sha256 (createHash, sync)': async (bytes) => createHash('sha256').update(bytes).digest('hex'),
   'local copy (LocalBlobStore.put)': (bytes) => store.put(`k${keyNumber++}.jpg`, bytes),

@@ -3,6 +3,8 @@ import type { ImageContentType } from './image.js';
 import { TooManyPixelsError, UnsupportedTypeError } from './errors.js';
 import { formatMegapixels } from './format.js';
 import { messages } from './messages.js';
+import { stripMetadata } from './metadata-stripper.js';
+import { readJpegHeader, readPngHeader } from './image-header.js';
 
 export interface InspectedImage {
   contentType: ImageContentType;
@@ -50,7 +52,7 @@ const SHARP_FORMAT: Readonly<Record<ImageContentType, string>> = {
  */
 export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<InspectedImage> {
   const image = await readImageHeader(bytes, maxPixels);
-  await assertDecodable(bytes, image.contentType);
+  await assertDecodable(bytes, image);
   return image;
 }
 
@@ -66,22 +68,11 @@ export async function readImageHeader(bytes: Buffer, maxPixels: number): Promise
   if (format === 'svg') throw new UnsupportedTypeError(messages.svg);
   if (format === 'unknown') throw new UnsupportedTypeError(messages.unsupportedType);
 
-  let width: number;
-  let height: number;
-  let orientation: number;
-  let pages: number;
-  try {
-    // No pixel limit here, so that a bomb is named as one instead of failing in the decoder.
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    if (meta.format !== SHARP_FORMAT[format] || !meta.width || !meta.height)
-      throw new Error(`decoded as ${meta.format}`);
-    width = meta.width;
-    height = meta.height;
-    orientation = meta.orientation ?? 1;
-    pages = meta.pages ?? 1;
-  } catch (cause) {
-    throw new UnsupportedTypeError(messages.undecodable(format), { cause });
-  }
+  const header =
+    format === 'image/jpeg' ? readJpegHeader(bytes) : format === 'image/png' ? readPngHeader(bytes) : undefined;
+  const { width, height, orientation, pages } = header
+    ? { ...header, pages: 1 }
+    : await headerFromLibvips(bytes, format);
   // Every frame of an animation is decoded when it is re-encoded, and a GIF's canvas can be far
   // larger than its frames: the limit counts whichever is larger.
   const canvas = format === 'image/gif' ? bytes.readUInt16LE(6) * bytes.readUInt16LE(8) : 0;
@@ -101,6 +92,18 @@ export async function readImageHeader(bytes: Buffer, maxPixels: number): Promise
   return { contentType: format, width, height, orientation, pages };
 }
 
+async function headerFromLibvips(bytes: Buffer, format: ImageContentType) {
+  try {
+    // No pixel limit here, so that a bomb is named as one instead of failing in the decoder.
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    if (meta.format !== SHARP_FORMAT[format] || !meta.width || !meta.height)
+      throw new Error(`decoded as ${meta.format}`);
+    return { width: meta.width, height: meta.height, orientation: meta.orientation ?? 1, pages: meta.pages ?? 1 };
+  } catch (cause) {
+    throw new UnsupportedTypeError(messages.undecodable(format), { cause });
+  }
+}
+
 /**
  * Runs `decode` (any sharp pipeline over the upload that reads all of its pixels) and turns
  * a decoder failure into UnsupportedTypeError: damaged or truncated data.
@@ -113,16 +116,25 @@ export async function decodedOrRefused<T>(type: ImageContentType, decode: () => 
   }
 }
 
+/**
+ * Below this many pixels the raster is decoded as it is: the resize below costs more than it
+ * saves, and the raster is at most a few hundred kilobytes.
+ */
+const DECODE_AS_IS_MAX_PIXELS = 256 * 256;
+
 /** Proves the pixels decode, as cheaply as libvips can: see below. Header already checked. */
-export async function assertDecodable(bytes: Buffer, type: ImageContentType): Promise<void> {
-  // Decoding to a tiny raster reads every byte of the compressed data (JPEG shrink-on-load
-  // still walks the whole entropy-coded stream), so truncation and corruption surface here at
-  // a fraction of the cost of a full-size decode. The header check already bounded the pixels.
-  await decodedOrRefused(type, () =>
+export async function assertDecodable(bytes: Buffer, image: InspectedImage): Promise<void> {
+  // libvips parses a JPEG's EXIF (libexif) on every load, up to a millisecond for a camera's
+  // maker notes; only the pixels matter here, so the decoder gets the file without its
+  // metadata segments (the same lossless cut STRIP_METADATA publishes).
+  const pixels = image.contentType === 'image/jpeg' ? (stripMetadata(bytes, image.contentType) ?? bytes) : bytes;
+  await decodedOrRefused(image.contentType, () => {
     // The raster is thrown away, so the ICC colour transform would be wasted work.
-    sharp(bytes, { limitInputPixels: false, failOn: 'error', ignoreIcc: true })
-      .resize(32, 32, { fit: 'inside', kernel: 'nearest' })
-      .raw()
-      .toBuffer(),
-  );
+    const decoder = sharp(pixels, { limitInputPixels: false, failOn: 'error', ignoreIcc: true });
+    if (image.width * image.height <= DECODE_AS_IS_MAX_PIXELS) return decoder.raw().toBuffer();
+    // Decoding to a tiny raster still reads every byte of the compressed data (JPEG and WebP
+    // shrink-on-load still walk the whole entropy-coded stream), so truncation and corruption
+    // surface here at a fraction of the cost and memory of a full-size decode.
+    return decoder.resize(32, 32, { fit: 'inside', kernel: 'nearest' }).raw().toBuffer();
+  });
 }

@@ -95,7 +95,7 @@ export class ImageService {
         : { bytes: file.bytes, width: inspected.width, height: inspected.height },
       this.options.thumbnails
         ? thumbnailOf(file.bytes, inspected.contentType, maxImagePixels)
-        : assertDecodable(file.bytes, inspected.contentType).then(() => undefined),
+        : assertDecodable(file.bytes, inspected).then(() => undefined),
     ]);
 
     const id = uuidv7();
