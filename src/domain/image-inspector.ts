@@ -3,7 +3,7 @@ import type { ImageContentType } from './image.js';
 import { TooManyPixelsError, UnsupportedTypeError } from './errors.js';
 import { formatMegapixels } from './format.js';
 import { messages } from './messages.js';
-import { stripMetadata } from './metadata-stripper.js';
+import { jpegWithoutHeaderMetadata } from './metadata-stripper.js';
 import { readJpegHeader, readPngHeader } from './image-header.js';
 
 export interface InspectedImage {
@@ -126,8 +126,8 @@ const DECODE_AS_IS_MAX_PIXELS = 256 * 256;
 export async function assertDecodable(bytes: Buffer, image: InspectedImage): Promise<void> {
   // libvips parses a JPEG's EXIF (libexif) on every load, up to a millisecond for a camera's
   // maker notes; only the pixels matter here, so the decoder gets the file without its
-  // metadata segments (the same lossless cut STRIP_METADATA publishes).
-  const pixels = image.contentType === 'image/jpeg' ? (stripMetadata(bytes, image.contentType) ?? bytes) : bytes;
+  // metadata segments (the ones STRIP_METADATA drops, too).
+  const pixels = image.contentType === 'image/jpeg' ? jpegWithoutHeaderMetadata(bytes) : bytes;
   await decodedOrRefused(image.contentType, () => {
     // The raster is thrown away, so the ICC colour transform would be wasted work.
     const decoder = sharp(pixels, { limitInputPixels: false, failOn: 'error', ignoreIcc: true });

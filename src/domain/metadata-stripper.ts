@@ -30,8 +30,33 @@ const JPEG_KEEP_APP = new Set([0xe0, 0xe2, 0xee]);
 const JPEG_EOI = Buffer.from([0xff, 0xd9]);
 
 function stripJpeg(bytes: Buffer): Buffer | undefined {
+  const header = splitJpegHeader(bytes);
+  if (!header) return undefined;
+  // From the start of scan on there is entropy-coded data (and, in progressive files, more
+  // tables and scans) up to the end-of-image marker, which cannot occur inside it. Whatever
+  // follows EOI (appended images or video that carry their own EXIF, or a polyglot's HTML)
+  // is not part of this image and is dropped.
+  const end = bytes.indexOf(JPEG_EOI, header.scanStart + 2);
+  if (end === -1) return undefined;
+  return Buffer.concat([...header.kept, bytes.subarray(header.scanStart, end + 2)]);
+}
+
+/**
+ * The JPEG without the metadata segments of its header, for a decoder that would otherwise
+ * parse them: the bytes themselves when there are none, and also when the header cannot be
+ * walked (the decoder then reports the damage).
+ */
+export function jpegWithoutHeaderMetadata(bytes: Buffer): Buffer {
+  const header = splitJpegHeader(bytes);
+  if (!header?.dropped) return bytes;
+  return Buffer.concat([...header.kept, bytes.subarray(header.scanStart)]);
+}
+
+/** The header segments to keep, whether any were dropped, and where the first scan starts. */
+function splitJpegHeader(bytes: Buffer): { kept: Buffer[]; dropped: boolean; scanStart: number } | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
   const kept: Buffer[] = [bytes.subarray(0, 2)];
+  let dropped = false;
   let offset = 2;
   for (;;) {
     if (offset + 4 > bytes.length || bytes[offset] !== 0xff) return undefined;
@@ -40,21 +65,13 @@ function stripJpeg(bytes: Buffer): Buffer | undefined {
       offset += 1; // fill byte
       continue;
     }
-    // From the start of scan on there is entropy-coded data (and, in progressive files, more
-    // tables and scans) up to the end-of-image marker, which cannot occur inside it. Whatever
-    // follows EOI (appended images or video that carry their own EXIF, or a polyglot's HTML)
-    // is not part of this image and is dropped.
-    if (marker === 0xda) {
-      const end = bytes.indexOf(JPEG_EOI, offset + 2);
-      if (end === -1) return undefined;
-      kept.push(bytes.subarray(offset, end + 2));
-      return Buffer.concat(kept);
-    }
+    if (marker === 0xda) return { kept, dropped, scanStart: offset };
     const length = bytes.readUInt16BE(offset + 2);
     const end = offset + 2 + length;
     if (length < 2 || end > bytes.length) return undefined;
     const isMetadata = (marker >= 0xe0 && marker <= 0xef && !JPEG_KEEP_APP.has(marker)) || marker === 0xfe;
-    if (!isMetadata) kept.push(bytes.subarray(offset, end));
+    if (isMetadata) dropped = true;
+    else kept.push(bytes.subarray(offset, end));
     offset = end;
   }
 }
