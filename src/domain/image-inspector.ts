@@ -130,7 +130,13 @@ export async function assertDecodable(bytes: Buffer, image: InspectedImage): Pro
   const pixels = image.contentType === 'image/jpeg' ? jpegWithoutHeaderMetadata(bytes) : bytes;
   await decodedOrRefused(image.contentType, () => {
     // The raster is thrown away, so the ICC colour transform would be wasted work.
-    const decoder = sharp(pixels, { limitInputPixels: false, failOn: 'error', ignoreIcc: true });
+    // The pixel limit is what the header check saw: should the decoder find a larger image
+    // than the header reader did, it stops instead of decoding what was never checked.
+    const decoder = sharp(pixels, {
+      limitInputPixels: Math.max(1, image.width * image.height),
+      failOn: 'error',
+      ignoreIcc: true,
+    });
     if (image.width * image.height <= DECODE_AS_IS_MAX_PIXELS) return decoder.raw().toBuffer();
     // Decoding to a tiny raster still reads every byte of the compressed data (JPEG and WebP
     // shrink-on-load still walk the whole entropy-coded stream), so truncation and corruption

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TooManyPixelsError, UnsupportedTypeError } from '../../src/domain/errors.js';
-import { inspectImage, sniffFormat } from '../../src/domain/image-inspector.js';
+import { assertDecodable, inspectImage, readImageHeader, sniffFormat } from '../../src/domain/image-inspector.js';
 import { generatedImage, pngClaiming } from '../support/images.js';
 import { sample, samples } from '../support/samples.js';
 
@@ -66,6 +66,15 @@ describe('inspectImage', () => {
     expect(bomb.length).toBeLessThan(200);
     await expect(inspectImage(bomb, MAX_PIXELS)).rejects.toThrow(TooManyPixelsError);
     await expect(inspectImage(bomb, MAX_PIXELS)).rejects.toThrow('30000 × 30000 pixels (900 MP); the limit is 40 MP');
+  });
+});
+
+describe('assertDecodable', () => {
+  it('stops a decoder that finds a larger image than the header check saw', async () => {
+    const photo = sample('jpg/Canon_40D.jpg'); // 100 × 68
+    const header = await readImageHeader(photo, MAX_PIXELS);
+    await expect(assertDecodable(photo, header)).resolves.toBeUndefined();
+    await expect(assertDecodable(photo, { ...header, width: 10, height: 10 })).rejects.toThrow(UnsupportedTypeError);
   });
 });
 
