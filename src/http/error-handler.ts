@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, MethodNotAllowedError, NotFoundError } from '../domain/errors.js';
+import { withHead } from './allowed-methods.js';
 import { messages } from '../domain/messages.js';
 import { wantsHtml } from './negotiation.js';
 
@@ -35,7 +36,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   if (body.status >= 500) req.log.error({ err: error }, 'request failed');
   if (body.status === 401) res.set('WWW-Authenticate', 'Bearer');
   if (error instanceof MethodNotAllowedError) {
-    res.set('Allow', [...error.allow, ...(error.allow.includes('GET') ? ['HEAD'] : [])].join(', '));
+    res.set('Allow', withHead(error.allow));
   }
   res.status(body.status);
   if (wantsHtml(req)) res.render('error', { title: `Error ${body.status}`, error: body });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ImageService } from '../domain/image-service.js';
+import { answerOtherMethods } from './allowed-methods.js';
 
 /** `/healthz`: the process answers. `/readyz`: the database and the storage answer too. */
 export function createHealthRoutes(images: ImageService): Router {
@@ -12,5 +13,9 @@ export function createHealthRoutes(images: ImageService): Router {
     const ready = checks.database.ok && checks.storage.ok;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
+  answerOtherMethods(router, [
+    ['/healthz', ['GET']],
+    ['/readyz', ['GET']],
+  ]);
   return router;
 }

@@ -1,7 +1,8 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import type { ImageService } from '../domain/image-service.js';
 import type { ImageRecord } from '../domain/image.js';
-import { InvalidQueryError, MethodNotAllowedError } from '../domain/errors.js';
+import { InvalidQueryError } from '../domain/errors.js';
+import { answerOtherMethods } from './allowed-methods.js';
 import { messages } from '../domain/messages.js';
 import { describeError } from './error-handler.js';
 import { absoluteUrl, wantsHtml } from './negotiation.js';
@@ -170,16 +171,12 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
   router.delete('/images/:id', deleteImage);
   router.post('/images/:id/delete', express.urlencoded({ extended: false, limit: '4kb' }), deleteImageFromForm);
   // Last, so that only the methods no route above took get 405.
-  for (const [path, allow] of [
+  answerOtherMethods(router, [
     ['/', ['GET']],
     ['/images', ['GET', 'POST']],
     ['/images/:id', ['GET', 'DELETE']],
     ['/images/:id/delete', ['POST']],
-  ] as const) {
-    router.all(path, (req, _res, next) => {
-      next(new MethodNotAllowedError(messages.methodNotAllowed(req.method, [...allow]), [...allow]));
-    });
-  }
+  ]);
   return router;
 }
 

@@ -176,6 +176,27 @@ describe('methods and readiness', () => {
     await t.close();
   });
 
+  it('health endpoints take GET only, and OPTIONS says what every path takes', async () => {
+    const t = await createTestApp('sqlite+local');
+    for (const path of ['/healthz', '/readyz']) {
+      const post = await request(t.app).post(path);
+      expect(post.status).toBe(405);
+      expect(post.headers.allow).toBe('GET, HEAD');
+    }
+    for (const [path, allow] of [
+      ['/', 'GET, HEAD'],
+      ['/images', 'GET, POST, HEAD'],
+      ['/images/0190a0a0-0000-7000-8000-000000000000', 'GET, DELETE, HEAD'],
+      ['/images/0190a0a0-0000-7000-8000-000000000000/delete', 'POST'],
+      ['/healthz', 'GET, HEAD'],
+      ['/readyz', 'GET, HEAD'],
+    ]) {
+      const options = await request(t.app).options(path!);
+      expect({ path, status: options.status, allow: options.headers.allow }).toEqual({ path, status: 204, allow });
+    }
+    await t.close();
+  });
+
   it('/readyz notices a thumbnails folder it can no longer write to', async () => {
     const t = await createTestApp('sqlite+local');
     expect((await upload(t, sample('png/basn0g01.png'), 'a.png')).status).toBe(201);
