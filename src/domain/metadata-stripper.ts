@@ -6,6 +6,7 @@
  * undefined) so that the caller can fall back to re-encoding.
  */
 import type { ImageContentType } from './image.js';
+import { jpegHeaderSegments } from './image-header.js';
 
 export function stripMetadata(bytes: Buffer, type: ImageContentType): Buffer | undefined {
   try {
@@ -54,26 +55,16 @@ export function jpegWithoutHeaderMetadata(bytes: Buffer): Buffer {
 
 /** The header segments to keep, whether any were dropped, and where the first scan starts. */
 function splitJpegHeader(bytes: Buffer): { kept: Buffer[]; dropped: boolean; scanStart: number } | undefined {
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  const header = jpegHeaderSegments(bytes);
+  if (!header) return undefined;
   const kept: Buffer[] = [bytes.subarray(0, 2)];
   let dropped = false;
-  let offset = 2;
-  for (;;) {
-    if (offset + 4 > bytes.length || bytes[offset] !== 0xff) return undefined;
-    const marker = bytes[offset + 1]!;
-    if (marker === 0xff) {
-      offset += 1; // fill byte
-      continue;
-    }
-    if (marker === 0xda) return { kept, dropped, scanStart: offset };
-    const length = bytes.readUInt16BE(offset + 2);
-    const end = offset + 2 + length;
-    if (length < 2 || end > bytes.length) return undefined;
+  for (const { marker, start, end } of header.segments) {
     const isMetadata = (marker >= 0xe0 && marker <= 0xef && !JPEG_KEEP_APP.has(marker)) || marker === 0xfe;
     if (isMetadata) dropped = true;
-    else kept.push(bytes.subarray(offset, end));
-    offset = end;
+    else kept.push(bytes.subarray(start, end));
   }
+  return { kept, dropped, scanStart: header.scanStart };
 }
 
 // PNG: the text chunks (XMP travels in iTXt), eXIf and tIME go; iCCP, sRGB, gAMA and the

@@ -5,6 +5,12 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultInjectingS3 } from '../support/fault-injecting-s3.js';
+import {
+  jpegClaiming,
+  jpegHidingItsSize,
+  jpegShowingAnother,
+  jpegWithTwoOrientations,
+} from '../support/hostile-jpegs.js';
 import { animatedWebpClaiming, generatedImage } from '../support/images.js';
 import { sample } from '../support/samples.js';
 import { mysqlUrl, s3Endpoint } from '../support/services.js';
@@ -283,5 +289,86 @@ describe.runIf(withServices)('MySQL and S3 faults a tester found', () => {
     expect(await t.rowCount()).toBe(0);
     await t.close();
     await s3.close();
+  });
+});
+
+// A header walk that differs from libjpeg's must never decide what is checked or published.
+describe.each([
+  { STRIP_METADATA: 'true', THUMBNAILS: 'true' },
+  { STRIP_METADATA: 'false', THUMBNAILS: 'false' },
+  { STRIP_METADATA: 'true', THUMBNAILS: 'false' },
+  { STRIP_METADATA: 'false', THUMBNAILS: 'true' },
+])('JPEG headers read as libjpeg reads them (STRIP_METADATA=$STRIP_METADATA, THUMBNAILS=$THUMBNAILS)', (env) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('sqlite+local', env);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const fetchBytes = async (url: string) =>
+    (await request(t.app).get(new URL(url, 'http://x').pathname).responseType('blob')).body as Buffer;
+
+  /** What was published is what the 201 says, decodes, and carries no EXIF when stripping. */
+  async function expectHonest(response: request.Response) {
+    expect(response.status).toBe(201);
+    const bytes = await fetchBytes(response.body.url);
+    const meta = await sharp(bytes).metadata();
+    // The stored pixels' size (upright once stripped: the orientation is then applied).
+    expect({ width: response.body.width, height: response.body.height }).toEqual({
+      width: meta.width,
+      height: meta.height,
+    });
+    await expect(sharp(bytes, { failOn: 'error' }).raw().toBuffer()).resolves.toBeDefined();
+    if (env.STRIP_METADATA === 'true') {
+      expect(bytes.includes('Exif\0\0')).toBe(false);
+      expect(meta.orientation ?? 1).toBe(1);
+    }
+    return bytes;
+  }
+
+  it('a size hidden behind a length-less marker is the size recorded', async () => {
+    const real = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#36c' } })
+      .jpeg()
+      .toBuffer();
+    await expectHonest(await upload(t, jpegHidingItsSize(real)));
+  });
+
+  it('a 900 MP frame hidden the same way is refused with 413, whatever a stripped copy would look like', async () => {
+    const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#e22' } })
+      .jpeg()
+      .toBuffer();
+    const files = await t.uploadedFiles();
+    const response = await upload(t, jpegShowingAnother(small, await jpegClaiming(30_000, 30_000)));
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('too_many_pixels');
+    expect(await t.uploadedFiles()).toEqual(files);
+  });
+
+  it('the thumbnail shows the published picture', async () => {
+    const red = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#e22' } })
+      .jpeg()
+      .toBuffer();
+    const blue = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#22e' } })
+      .jpeg()
+      .toBuffer();
+    const response = await upload(t, jpegShowingAnother(red, blue));
+    const bytes = await expectHonest(response);
+    if (response.body.thumbnailUrl) {
+      const published = await sharp(bytes).stats();
+      const thumbnail = await sharp(await fetchBytes(response.body.thumbnailUrl)).stats();
+      expect(thumbnail.dominant).toEqual(published.dominant);
+    }
+  });
+
+  it("a photo's GPS hidden behind a length-less marker is still removed", async () => {
+    await expectHonest(await upload(t, jpegHidingItsSize(sample('jpg/DSCN0010.jpg'))));
+  });
+
+  it.each([
+    [6, 1],
+    [1, 6],
+  ])('an Orientation tag given twice (%i, then %i) is read as libexif reads it', async (first, second) => {
+    await expectHonest(await upload(t, await jpegWithTwoOrientations(first, second)));
   });
 });

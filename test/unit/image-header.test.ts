@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { readJpegHeader, readPngHeader } from '../../src/domain/image-header.js';
+import { jpegWithTwoOrientations } from '../support/hostile-jpegs.js';
 import { samples } from '../support/samples.js';
 
 const libvipsHeader = async (bytes: Buffer) => {
@@ -31,6 +32,17 @@ describe('readJpegHeader', () => {
     const outOfRange = Buffer.from(jpeg);
     outOfRange.writeUInt16BE(9, orientationAt + 8);
     expect(readJpegHeader(outOfRange)).toBeUndefined();
+  });
+
+  it('leaves markers without a length (RSTn, TEM) and a repeated Orientation tag to libvips', async () => {
+    const plain = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#08f' } })
+      .jpeg()
+      .toBuffer();
+    for (const marker of [0xd0, 0xd7, 0x01]) {
+      const withMarker = Buffer.concat([plain.subarray(0, 2), Buffer.from([0xff, marker]), plain.subarray(2)]);
+      expect(readJpegHeader(withMarker)).toBeUndefined();
+    }
+    expect(readJpegHeader(await jpegWithTwoOrientations(6, 1))).toBeUndefined();
   });
 });
 
