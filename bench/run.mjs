@@ -70,8 +70,15 @@ const features = {
   THUMBNAILS: distConfig.includes('THUMBNAILS'),
 };
 const hasOptionalWork = features.STRIP_METADATA || features.THUMBNAILS;
-const OFF = { STRIP_METADATA: 'false', THUMBNAILS: 'false' };
-const ON = { STRIP_METADATA: 'true', THUMBNAILS: 'true' };
+// SnapStore runs with the environment its systemd unit gives it (NODE_ENV, MALLOC_ARENA_MAX),
+// as in production; the Dockerfile sets the same, and test/deploy keeps the two in step.
+const SERVICE_ENV = Object.fromEntries(
+  [...readFileSync(path.join(ROOT, 'deploy/snapstore.service'), 'utf8').matchAll(/^Environment=(\w+)=(.*)$/gm)].map(
+    ([, name, value]) => [name, value],
+  ),
+);
+const OFF = { ...SERVICE_ENV, STRIP_METADATA: 'false', THUMBNAILS: 'false' };
+const ON = { ...SERVICE_ENV, STRIP_METADATA: 'true', THUMBNAILS: 'true' };
 
 const SETUPS = {
   floor: { label: 'limit: PutObject+INSERT, no HTTP', kind: 'direct' },

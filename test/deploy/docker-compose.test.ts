@@ -256,6 +256,17 @@ function volumeTargets(name: string): string[] {
 }
 
 describe('Dockerfile', () => {
+  it('runs the app with the environment deploy/snapstore.service gives it (NODE_ENV, MALLOC_ARENA_MAX)', () => {
+    const service = Object.fromEntries(
+      [...read('deploy/snapstore.service').matchAll(/^Environment=(\w+)=(.*)$/gm)].map(([, k, v]) => [k, v]),
+    );
+    expect(service).toMatchObject({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' });
+    const image = Object.fromEntries(
+      inFinal('ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=(\S+)/g)].map(([, k, v]) => [k, v])),
+    );
+    for (const [name, value] of Object.entries(service)) expect(image[name], name).toBe(value);
+  });
+
   it('is multi-stage on node:20-bookworm-slim', () => {
     const froms = dockerfile.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(/\s+/)[0]);
     expect(froms.length).toBeGreaterThanOrEqual(2);
