@@ -28,18 +28,62 @@ export function stripMetadata(bytes: Buffer, type: ImageContentType): Buffer | u
 // JPEG: APP1 (Exif, XMP), APP13 (Photoshop/IPTC), COM and the other APPn segments go; APP0
 // (JFIF), APP2 (ICC profile) and APP14 (Adobe colour transform, needed to decode) stay.
 const JPEG_KEEP_APP = new Set([0xe0, 0xe2, 0xee]);
-const JPEG_EOI = Buffer.from([0xff, 0xd9]);
 
 function stripJpeg(bytes: Buffer): Buffer | undefined {
   const header = splitJpegHeader(bytes);
   if (!header) return undefined;
-  // From the start of scan on there is entropy-coded data (and, in progressive files, more
-  // tables and scans) up to the end-of-image marker, which cannot occur inside it. Whatever
-  // follows EOI (appended images or video that carry their own EXIF, or a polyglot's HTML)
-  // is not part of this image and is dropped.
-  const end = bytes.indexOf(JPEG_EOI, header.scanStart + 2);
-  if (end === -1) return undefined;
-  return Buffer.concat([...header.kept, bytes.subarray(header.scanStart, end + 2)]);
+  const kept = [...header.kept];
+  // From the first scan on, segments (more scans, tables, and APPn/COM too) alternate with
+  // entropy-coded data, up to the end-of-image marker. Each segment is read by its length, as
+  // libjpeg reads it, and the entropy-coded data runs to the first marker that is not a
+  // restart marker or a stuffed 0xFF. Whatever follows EOI (appended images or video that
+  // carry their own EXIF, or a polyglot's HTML) is not part of this image and is dropped.
+  let offset = header.scanStart;
+  for (;;) {
+    if (offset + 2 > bytes.length || bytes[offset] !== 0xff) return undefined;
+    const marker = bytes[offset + 1]!;
+    if (marker === 0xff) {
+      offset += 1; // fill byte
+      continue;
+    }
+    if (marker === 0xd9) {
+      kept.push(bytes.subarray(offset, offset + 2));
+      return Buffer.concat(kept);
+    }
+    if (!JPEG_BETWEEN_SCANS.has(marker) && !isJpegMetadata(marker)) return undefined;
+    if (offset + 4 > bytes.length) return undefined;
+    const end = offset + 2 + bytes.readUInt16BE(offset + 2);
+    if (end < offset + 4 || end > bytes.length) return undefined;
+    if (!isJpegMetadata(marker)) kept.push(bytes.subarray(offset, end));
+    offset = end;
+    if (marker === 0xda) {
+      const dataEnd = endOfEntropyCodedData(bytes, offset);
+      if (dataEnd === undefined) return undefined;
+      kept.push(bytes.subarray(offset, dataEnd));
+      offset = dataEnd;
+    }
+  }
+}
+
+// SOS, DHT, DAC, DQT, DRI: what a progressive or multi-scan JPEG has between its scans.
+const JPEG_BETWEEN_SCANS = new Set([0xda, 0xc4, 0xcc, 0xdb, 0xdd]);
+
+const isJpegMetadata = (marker: number) =>
+  (marker >= 0xe0 && marker <= 0xef && !JPEG_KEEP_APP.has(marker)) || marker === 0xfe;
+
+/** Offset of the first marker after entropy-coded data that starts at `from`. */
+function endOfEntropyCodedData(bytes: Buffer, from: number): number | undefined {
+  let at = from;
+  for (;;) {
+    at = bytes.indexOf(0xff, at);
+    if (at === -1 || at + 1 >= bytes.length) return undefined;
+    const next = bytes[at + 1]!;
+    if (next === 0x00 || (next >= 0xd0 && next <= 0xd7))
+      at += 2; // stuffed 0xFF, restart marker
+    else if (next === 0xff)
+      at += 1; // fill byte before a marker
+    else return at;
+  }
 }
 
 /**
@@ -60,8 +104,7 @@ function splitJpegHeader(bytes: Buffer): { kept: Buffer[]; dropped: boolean; sca
   const kept: Buffer[] = [bytes.subarray(0, 2)];
   let dropped = false;
   for (const { marker, start, end } of header.segments) {
-    const isMetadata = (marker >= 0xe0 && marker <= 0xef && !JPEG_KEEP_APP.has(marker)) || marker === 0xfe;
-    if (isMetadata) dropped = true;
+    if (isJpegMetadata(marker)) dropped = true;
     else kept.push(bytes.subarray(start, end));
   }
   return { kept, dropped, scanStart: header.scanStart };

@@ -8,6 +8,8 @@ import { startFaultInjectingS3 } from '../support/fault-injecting-s3.js';
 import {
   jpegClaiming,
   jpegHidingItsSize,
+  jpegWithEndMarkerInACommentBetweenScans,
+  jpegWithExifAfterTheScan,
   jpegShowingAnother,
   jpegWithTwoOrientations,
 } from '../support/hostile-jpegs.js';
@@ -363,6 +365,18 @@ describe.each([
 
   it("a photo's GPS hidden behind a length-less marker is still removed", async () => {
     await expectHonest(await upload(t, jpegHidingItsSize(sample('jpg/DSCN0010.jpg'))));
+  });
+
+  it('segments between scans are walked: what is published is the picture libjpeg shows', async () => {
+    const original = await jpegWithEndMarkerInACommentBetweenScans();
+    const bytes = await expectHonest(await upload(t, original));
+    const [published, shown] = await Promise.all([sharp(bytes).stats(), sharp(original).stats()]);
+    expect(published.dominant).toEqual(shown.dominant);
+  });
+
+  it('EXIF after the scan is removed too', async () => {
+    const bytes = await expectHonest(await upload(t, await jpegWithExifAfterTheScan()));
+    if (env.STRIP_METADATA === 'true') expect(bytes.includes('LeakyCam')).toBe(false);
   });
 
   it.each([

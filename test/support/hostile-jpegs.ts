@@ -89,3 +89,40 @@ export async function jpegWithTwoOrientations(first: number, second: number): Pr
   const { segments, scan } = split(base);
   return Buffer.concat([SOI, app1, ...segments, scan]);
 }
+
+const twoColours = (background: string, foreground: string, width: number, height: number) =>
+  sharp({ create: { width: 64, height: 64, channels: 3, background } })
+    .composite([{ input: { create: { width, height, channels: 3, background: foreground } }, left: 0, top: 0 }])
+    .jpeg({ quality: 90, progressive: true })
+    .toBuffer();
+
+/**
+ * A progressive JPEG whose first scans draw red | blue, then a COM holding the bytes FF D9
+ * (end of image, to a reader that does not walk segments after the first scan), then scans
+ * that redraw every coefficient as green over yellow. libjpeg shows green over yellow.
+ */
+export async function jpegWithEndMarkerInACommentBetweenScans(): Promise<Buffer> {
+  const first = split(await twoColours('#0000ff', '#ff0000', 32, 64));
+  const second = split(await twoColours('#ffff00', '#00ff00', 64, 32));
+  const comment = Buffer.from([0xff, 0xfe, 0x00, 0x04, 0xff, 0xd9]);
+  const secondTables = second.segments.filter((segment) => segment[1] === 0xc4);
+  return Buffer.concat([
+    SOI,
+    ...first.segments,
+    first.scan.subarray(0, first.scan.length - 2),
+    comment,
+    ...secondTables,
+    second.scan,
+  ]);
+}
+
+/** A baseline JPEG with an EXIF block (a camera name) after its scan, before EOI. */
+export async function jpegWithExifAfterTheScan(): Promise<Buffer> {
+  const jpeg = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#08f' } })
+    .jpeg()
+    .toBuffer();
+  const exif = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), Buffer.from('II*\0\x08\0\0\0\0\0LeakyCam', 'latin1')]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 0]), exif]);
+  app1.writeUInt16BE(exif.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, jpeg.length - 2), app1, jpeg.subarray(jpeg.length - 2)]);
+}
