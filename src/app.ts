@@ -10,6 +10,7 @@ import type { ImageService } from './domain/image-service.js';
 import { ShuttingDownError } from './domain/errors.js';
 import { formatBytes } from './domain/format.js';
 import { messages } from './domain/messages.js';
+import { answerOtherMethods } from './http/allowed-methods.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { createHealthRoutes } from './http/health-routes.js';
 import { createImageRoutes } from './http/image-routes.js';
@@ -94,6 +95,11 @@ export function createApp({ config, services, logger, imageOrigins = [], uploads
       '/uploads',
       express.static(uploadsDir, { maxAge: '365d', immutable: true, index: false, dotfiles: 'ignore' }),
     );
+    const uploadsMethods = express.Router();
+    // A GET the folder could not answer is a missing file: 404 from the handler at the end.
+    uploadsMethods.get('/uploads/*key', (_req, _res, next) => next('router'));
+    answerOtherMethods(uploadsMethods, [['/uploads/*key', ['GET']]]);
+    app.use(uploadsMethods);
   }
 
   if (lifecycle) {

@@ -39,6 +39,9 @@ export const messages = {
   malformedMultipart: 'The upload could not be read: the multipart body is malformed or incomplete. Send it again.',
   deleteTokenRequired:
     'Send the delete token shown when the image was uploaded: Authorization: Bearer <token> (or the form on the image page).',
+  malformedAuthorization:
+    'The Authorization header could not be read: send the delete token as Authorization: Bearer <token>, exactly as it was shown.',
+  deleteTokenRepeated: 'Send the deleteToken field once.',
   wrongDeleteToken:
     'That delete token does not match this image. Use the token shown once when the image was uploaded.',
   methodNotAllowed: (method: string, allow: string[]) => `${method} is not supported here; use ${allow.join(' or ')}.`,

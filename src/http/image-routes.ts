@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import type { ImageService } from '../domain/image-service.js';
 import type { ImageRecord } from '../domain/image.js';
-import { InvalidQueryError } from '../domain/errors.js';
+import { BadRequestError, InvalidQueryError } from '../domain/errors.js';
 import { answerOtherMethods } from './allowed-methods.js';
 import { messages } from '../domain/messages.js';
 import { describeError } from './error-handler.js';
@@ -38,8 +38,19 @@ function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** The token of `Authorization: Bearer <token>` (RFC 6750); undefined when no header was sent. */
 function bearerToken(req: Request): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+  const header = req.get('authorization');
+  if (header === undefined) return undefined;
+  const token = /^Bearer +([\w.~+/-]+=*) *$/i.exec(header)?.[1];
+  if (!token) throw new BadRequestError(messages.malformedAuthorization);
+  return token;
+}
+
+function formDeleteToken(req: Request): string | undefined {
+  const token: unknown = req.body?.deleteToken;
+  if (Array.isArray(token)) throw new BadRequestError(messages.deleteTokenRepeated);
+  return typeof token === 'string' ? token.trim() : undefined;
 }
 
 export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBaseUrl }: ImageRoutesOptions): Router {
@@ -152,8 +163,7 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
 
   // HTML forms cannot send DELETE: the image page posts the token here instead.
   const deleteImageFromForm: RequestHandler = async (req, res) => {
-    const token = typeof req.body?.deleteToken === 'string' ? req.body.deleteToken.trim() : undefined;
-    await images.delete(String(req.params.id), token);
+    await images.delete(String(req.params.id), formDeleteToken(req));
     if (wantsHtml(req)) res.redirect(303, '/images?deleted=1');
     else res.status(204).end();
   };

@@ -130,6 +130,39 @@ describe.each(setups)('images safe to publish, with $setup', ({ setup, enabled }
     },
   );
 
+  it.runIf(enabled)(
+    'a malformed or repeated delete token is a 400 that says how to send it, and removes nothing',
+    async () => {
+      const created = await upload(sample('png/basn0g01.png'), 'a.png');
+      const { id, deleteToken } = created.body as { id: string; deleteToken: string };
+      const files = await t.uploadedFiles();
+      for (const authorization of [
+        `Basic ${deleteToken}`,
+        'Bearer',
+        `Bearer ${deleteToken} extra`,
+        `Bearer "${deleteToken}"`,
+      ]) {
+        const response = await request(t.app).delete(`/images/${id}`).set('Authorization', authorization);
+        expect({ authorization, status: response.status, code: response.body.error?.code }).toEqual({
+          authorization,
+          status: 400,
+          code: 'bad_request',
+        });
+        expect(response.body.error.message).toContain('Authorization: Bearer <token>');
+      }
+      const repeated = await request(t.app)
+        .post(`/images/${id}/delete`)
+        .type('form')
+        .send(`deleteToken=${deleteToken}&deleteToken=${deleteToken}`);
+      expect(repeated.status).toBe(400);
+      expect(repeated.body.error.message).toContain('once');
+      expect(await t.uploadedFiles()).toEqual(files);
+      expect((await request(t.app).get(`/images/${id}`)).status).toBe(200);
+      const ok = await request(t.app).delete(`/images/${id}`).set('Authorization', `bearer  ${deleteToken}`);
+      expect(ok.status).toBe(204);
+    },
+  );
+
   it.runIf(enabled)('the delete form on the image page works without JavaScript', async () => {
     const created = await upload(sample('png/basn6a08.png'), 'a.png');
     const response = await request(t.app)

@@ -205,6 +205,34 @@ describe('methods and readiness', () => {
     await t.close();
   });
 
+  it('/uploads/:key (images on local disk) takes GET and HEAD: 405 for the rest, 404 for a missing file', async () => {
+    const t = await createTestApp('sqlite+local');
+    const uploaded = await upload(t, sample('png/basn0g01.png'), 'a.png');
+    expect(uploaded.status).toBe(201);
+    const key = new URL(uploaded.body.url, 'http://x').pathname;
+    expect(key).toMatch(/^\/uploads\//);
+    expect((await request(t.app).get(key)).status).toBe(200);
+    expect((await request(t.app).head(key)).status).toBe(200);
+    for (const path of [key, '/uploads/no-such-file.png']) {
+      const options = await request(t.app).options(path);
+      expect({ status: options.status, allow: options.headers.allow }).toEqual({ status: 204, allow: 'GET, HEAD' });
+      for (const method of ['post', 'put', 'delete'] as const) {
+        const response = await request(t.app)[method](path);
+        expect({ path, method, status: response.status, allow: response.headers.allow }).toEqual({
+          path,
+          method,
+          status: 405,
+          allow: 'GET, HEAD',
+        });
+      }
+    }
+    const missing = await request(t.app).get('/uploads/no-such-file.png');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('not_found');
+    expect((await request(t.app).get(key)).status).toBe(200);
+    await t.close();
+  });
+
   it('/readyz notices a thumbnails folder it can no longer write to', async () => {
     const t = await createTestApp('sqlite+local');
     expect((await upload(t, sample('png/basn0g01.png'), 'a.png')).status).toBe(201);
