@@ -25,9 +25,10 @@ RUN npm run build && npm prune --omit=dev
 
 # -------------------------------------------------------------- runtime stage
 FROM node:20-bookworm-slim
-# MALLOC_ARENA_MAX: see deploy/snapstore.service.
+# MALLOC_ARENA_MAX, NODE_OPTIONS: see deploy/snapstore.service.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
+    NODE_OPTIONS=--max-semi-space-size=4 \
     HOST=0.0.0.0 \
     PORT=3000 \
     UPLOAD_DIR=/app/uploads \

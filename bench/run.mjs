@@ -49,8 +49,10 @@ const opts = {
   // before the first slice of a server / before each later one
   warmupMs: Number(option('warmup', 2)) * 1000,
   sliceWarmupMs: Number(option('slice-warmup', 1)) * 1000,
+  // empty (`--concurrency=`): no mixed groups, only the 1 MB one
   concurrency: option('concurrency', quick ? '16,64' : '1,16,64')
     .split(',')
+    .filter(Boolean)
     .map(Number),
   largeConcurrency: 64,
   rows: Number(option('rows', quick ? 100_000 : 1_000_000)),

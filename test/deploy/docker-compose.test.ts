@@ -256,11 +256,15 @@ function volumeTargets(name: string): string[] {
 }
 
 describe('Dockerfile', () => {
-  it('runs the app with the environment deploy/snapstore.service gives it (NODE_ENV, MALLOC_ARENA_MAX)', () => {
+  it('runs the app with the environment deploy/snapstore.service gives it (NODE_ENV, MALLOC_ARENA_MAX, NODE_OPTIONS)', () => {
     const service = Object.fromEntries(
       [...read('deploy/snapstore.service').matchAll(/^Environment=(\w+)=(.*)$/gm)].map(([, k, v]) => [k, v]),
     );
-    expect(service).toMatchObject({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' });
+    expect(service).toMatchObject({
+      NODE_ENV: 'production',
+      MALLOC_ARENA_MAX: '2',
+      NODE_OPTIONS: '--max-semi-space-size=4',
+    });
     const image = Object.fromEntries(
       inFinal('ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=(\S+)/g)].map(([, k, v]) => [k, v])),
     );
