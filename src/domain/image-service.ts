@@ -62,6 +62,26 @@ class ReadinessTimeoutError extends AppError {
   }
 }
 
+/**
+ * Promise.all that waits for every promise before rejecting (with the first failure), so no
+ * step still reads the upload's bytes when upload() returns: the caller reuses that memory.
+ */
+async function allSettledFirstFailure<T extends readonly unknown[]>(promises: {
+  [K in keyof T]: Promise<T[K]> | T[K];
+}): Promise<T> {
+  let failure: { reason: unknown } | undefined;
+  const results = await Promise.all(
+    promises.map((step) =>
+      Promise.resolve(step).catch((reason: unknown) => {
+        failure ??= { reason };
+        return undefined;
+      }),
+    ),
+  );
+  if (failure) throw failure.reason;
+  return results as unknown as T;
+}
+
 const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** Upload, look up, list and delete images; the one place that decides what is stored and when. */
@@ -89,7 +109,7 @@ export class ImageService {
     const inspected = await readImageHeader(file.bytes, maxImagePixels);
     // Every branch below decodes the pixels (the thumbnail, or a cheap decode when thumbnails
     // are off), which is what proves a file that merely looks like an image is one.
-    const [published, thumbnail] = await Promise.all([
+    const [published, thumbnail] = await allSettledFirstFailure([
       this.options.stripMetadata
         ? withoutMetadata(file.bytes, inspected, { maxPixels: maxImagePixels, maxBytes: maxUploadBytes })
         : { bytes: file.bytes, width: inspected.width, height: inspected.height },

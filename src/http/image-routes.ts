@@ -7,6 +7,7 @@ import { messages } from '../domain/messages.js';
 import { describeError } from './error-handler.js';
 import { absoluteUrl, wantsHtml } from './negotiation.js';
 import { createUploadGate, type UploadGateOptions } from './upload-gate.js';
+import { UploadBufferPool } from './upload-buffers.js';
 import { createUploadParser } from './upload-parser.js';
 
 export interface ImageRoutesOptions {
@@ -78,9 +79,18 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
     res.render('index', { title: 'Upload an image', latest: items.map((i) => view(req, i)), name: '', error: null });
   };
 
+  // One byte over the limit: multer reads that far to know a file is too large.
+  const uploadBuffers = new UploadBufferPool(maxUploadBytes + 1, uploadGate.slots);
   const createImage: RequestHandler = async (req, res) => {
     const file = req.file && { bytes: req.file.buffer, originalName: req.file.originalname };
-    const { image, deleteToken } = await images.upload({ name: req.body?.name, file });
+    let uploaded;
+    try {
+      uploaded = await images.upload({ name: req.body?.name, file });
+    } finally {
+      // upload() has settled every step that reads the bytes, failed or not.
+      if (req.file) uploadBuffers.release(req.file.buffer);
+    }
+    const { image, deleteToken } = uploaded;
     const location = `/images/${image.id}`;
     res.cookie(deleteTokenCookie(image.id), deleteToken, {
       path: location,
@@ -172,7 +182,7 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
   router.post(
     '/images',
     createUploadGate(uploadGate),
-    createUploadParser(maxUploadBytes),
+    createUploadParser(maxUploadBytes, uploadBuffers),
     createImage,
     showFormWithError,
   );

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import multer, { MulterError } from 'multer';
 import { BadRequestError, FileTooLargeError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
+import { pooledMemoryStorage, type UploadBufferPool } from './upload-buffers.js';
 
 /**
  * A body declaring more than this many times the limit is refused before a byte is read.
@@ -11,13 +12,14 @@ import { messages } from '../domain/messages.js';
 const REFUSE_UNREAD_FACTOR = 4;
 
 /**
- * Parses `multipart/form-data` with one file in the field `image`, held in memory and never
- * more than `maxUploadBytes`: the limit is enforced while the body streams in, and a body
- * that declares far more than it can hold is refused before it is read.
+ * Parses `multipart/form-data` with one file in the field `image`, held in memory (a buffer
+ * from `buffers`, to be released by the handler) and never more than `maxUploadBytes`: the
+ * limit is enforced while the body streams in, and a body that declares far more than it can
+ * hold is refused before it is read.
  */
-export function createUploadParser(maxUploadBytes: number): RequestHandler {
+export function createUploadParser(maxUploadBytes: number, buffers: UploadBufferPool): RequestHandler {
   const parse = multer({
-    storage: multer.memoryStorage(),
+    storage: pooledMemoryStorage(buffers),
     defParamCharset: 'utf8',
     limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 8 * 1024, parts: 10, headerPairs: 50 },
   }).single('image');

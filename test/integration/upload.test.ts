@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thumbnailOf } from '../../src/domain/image-processing.js';
 import { generatedImage, padJpeg, pngClaiming } from '../support/images.js';
 import { sample, samples } from '../support/samples.js';
 import { mysqlUrl, s3Endpoint } from '../support/services.js';
@@ -367,4 +368,45 @@ describe.each(setups)('with STRIP_METADATA=false and $setup', ({ setup, enabled 
       expect(response.body.size).toBe(MiB);
     },
   );
+});
+
+// Upload bodies live in buffers reused from one upload to the next (src/http/upload-buffers.ts):
+// many at once, refused ones among them, must each publish their own bytes.
+describe.each(setups)('buffers reused across concurrent uploads, with $setup', ({ setup, enabled }) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    if (enabled) t = await createTestApp(setup, { STRIP_METADATA: 'false', UPLOAD_CONCURRENCY: '2' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.runIf(enabled)('each upload publishes its own bytes and thumbnail, refused ones in between', async () => {
+    const good = [...samples('jpg'), ...samples('png')];
+    // Cut short, so they fail in the decode while the next upload waits for a buffer.
+    const bad = good.slice(0, 6).map(({ name, bytes }) => ({ name: `cut ${name}`, bytes: bytes.subarray(0, 2_000) }));
+    const sends = [...good, ...bad, ...good].map(async ({ name, bytes }) => {
+      const response = await request(t.app)
+        .post('/images')
+        .field('name', 'Ada')
+        .attach('image', bytes, path.basename(name));
+      return { name, bytes, response };
+    });
+    let published = 0;
+    for (const { name, bytes, response } of await Promise.all(sends)) {
+      if (name.startsWith('cut ')) {
+        expect([name, response.status]).toEqual([name, 415]);
+        continue;
+      }
+      expect([name, response.status]).toEqual([name, 201]);
+      expect(response.body.sha256, name).toBe(sha256(bytes));
+      expect(sha256(await readFile(path.join(t.uploadDir, response.body.key))), name).toBe(sha256(bytes));
+      const thumbnail = await readFile(path.join(t.uploadDir, `thumbs/${response.body.id}.webp`));
+      const expected = await thumbnailOf(bytes, response.body.contentType, t.config.maxImagePixels);
+      expect(sha256(thumbnail), `thumbnail of ${name}`).toBe(sha256(expected));
+      published += 1;
+    }
+    expect(published).toBe(good.length * 2);
+    expect(await t.rowCount()).toBe(good.length * 2);
+  });
 });
