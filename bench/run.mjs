@@ -85,6 +85,12 @@ const ON = { ...SERVICE_ENV, STRIP_METADATA: 'true', THUMBNAILS: 'true' };
 const SETUPS = {
   floor: { label: 'limit: PutObject+INSERT, no HTTP', kind: 'direct' },
   tutorial: { label: 'tutorial: Express+multer, no checks', kind: 'server', script: 'bench/tutorial-server.mjs' },
+  'tutorial+check': {
+    label: 'tutorial + the pixel decode check',
+    kind: 'server',
+    script: 'bench/tutorial-server.mjs',
+    env: { TUTORIAL_CHECK_PIXELS: '1' },
+  },
   snapstore: { label: 'SnapStore, strip+thumbs off', kind: 'server', script: 'dist/main.js', env: OFF },
   'snapstore-on': { label: 'SnapStore, strip+thumbs on', kind: 'server', script: 'dist/main.js', env: ON },
   'snapstore-nocopy': {
@@ -117,6 +123,7 @@ candidates.forEach((spec, i) => {
 const defaultSetups = [
   'floor',
   'tutorial',
+  'tutorial+check',
   'snapstore',
   ...(hasOptionalWork ? ['snapstore-on'] : []),
   ...candidates.map((_, i) => `candidate${i + 1}`),
@@ -467,6 +474,7 @@ function computeRatios(phases) {
     if (!p.setup.startsWith('snapstore') && !p.setup.startsWith('candidate')) continue;
     const floor = find('floor', p.mix, p.concurrency);
     const tutorial = find('tutorial', p.mix, p.concurrency);
+    const checkedTutorial = find('tutorial+check', p.mix, p.concurrency);
     const perRound = (other) =>
       other ? p.perRound.map((r, i) => ratio(r.uploadsPerSecond, other.perRound[i]?.uploadsPerSecond)) : [];
     const spread = (values) => (values.length > 1 ? [Math.min(...values), Math.max(...values)] : undefined);
@@ -478,6 +486,8 @@ function computeRatios(phases) {
       throughputVsLimitRounds: spread(perRound(floor)),
       throughputVsTutorial: ratio(p.uploadsPerSecond, tutorial?.uploadsPerSecond),
       throughputVsTutorialRounds: spread(perRound(tutorial)),
+      throughputVsCheckedTutorial: checkedTutorial && ratio(p.uploadsPerSecond, checkedTutorial.uploadsPerSecond),
+      throughputVsCheckedTutorialRounds: spread(perRound(checkedTutorial)),
       capacityVsLimit: ratio(p.cpuBoundCapacity, floor?.cpuBoundCapacity),
       capacityVsTutorial: ratio(p.cpuBoundCapacity, tutorial?.cpuBoundCapacity),
       rssVsLimit: ratio(p.peakRssBytes, floor?.peakRssBytes),
@@ -490,6 +500,7 @@ function computeRatios(phases) {
 }
 
 function ratioTable(ratios) {
+  const withChecked = ratios.some((r) => r.throughputVsCheckedTutorial !== undefined);
   const rows = [
     [
       'set-up',
@@ -497,6 +508,7 @@ function ratioTable(ratios) {
       'conc',
       'thr/limit',
       'thr/tutorial',
+      ...(withChecked ? ['thr/tutorial+check'] : []),
       'cap/limit',
       'cap/tutorial',
       'RSS/limit',
@@ -514,6 +526,7 @@ function ratioTable(ratios) {
       r.concurrency,
       withSpread(r.throughputVsLimit, r.throughputVsLimitRounds),
       withSpread(r.throughputVsTutorial, r.throughputVsTutorialRounds),
+      ...(withChecked ? [withSpread(r.throughputVsCheckedTutorial, r.throughputVsCheckedTutorialRounds)] : []),
       fixed(r.capacityVsLimit, 2),
       fixed(r.capacityVsTutorial, 2),
       fixed(r.rssVsLimit, 2),

@@ -2,6 +2,9 @@
 // with no validation at all. A peer for SnapStore to beat, not something to deploy: it trusts
 // the client's filename and Content-Type, has no size limit and no clean-up on failure.
 // Same environment variables as SnapStore (PORT, HOST, DATABASE_URL, S3_*).
+// TUTORIAL_CHECK_PIXELS=1 (set-up `tutorial+check`) adds the one check issue 2 requires of every
+// upload, that its pixels decode, written the short way: a shrink-on-load decode to 32 px with
+// sharp. Still no type, size or name checks, no local copy, no clean-up.
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import express from 'express';
@@ -18,6 +21,9 @@ const {
   S3_REGION = 'us-east-1',
 } = process.env;
 
+const checkPixels = process.env.TUTORIAL_CHECK_PIXELS === '1';
+const sharp = checkPixels ? (await import('sharp')).default : undefined;
+
 const s3 = new S3Client({ region: S3_REGION, endpoint: S3_ENDPOINT, forcePathStyle: Boolean(S3_ENDPOINT) });
 const db = mysql.createPool(DATABASE_URL); // mysql2 defaults: 10 connections
 const upload = multer({ storage: multer.memoryStorage() });
@@ -26,6 +32,13 @@ const app = express();
 
 app.post('/images', upload.single('image'), async (req, res) => {
   try {
+    if (checkPixels) {
+      try {
+        await sharp(req.file.buffer, { failOn: 'error' }).resize(32, 32, { fit: 'inside' }).raw().toBuffer();
+      } catch {
+        return res.status(415).json({ error: 'not an image' });
+      }
+    }
     const id = uuidv7();
     const key = `${id}${path.extname(req.file.originalname)}`;
     await s3.send(
