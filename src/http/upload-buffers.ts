@@ -7,20 +7,33 @@ import type { StorageEngine } from 'multer';
  * under load, long enough for V8 to move a fresh buffer to the old generation, where it waits
  * for a full collection. V8 starts one only after ~64 MiB more of such memory, so at 1 MiB per
  * upload the process would carry tens of MiB of dead bodies. At most `keep` buffers are kept
- * (one per upload slot); past that, uploads get a fresh buffer and the GC has it back.
+ * (one per upload slot, and never more than MAX_KEPT_BYTES in all); past that, uploads get a
+ * fresh buffer, no larger than their request, and the GC has it back.
  */
 export class UploadBufferPool {
+  static readonly MAX_KEPT_BYTES = 32 * 1024 * 1024;
   private readonly free: ArrayBuffer[] = [];
   /** Handed out and not yet back: guards against giving one buffer to two uploads. */
   private readonly leased = new WeakSet<ArrayBuffer>();
+  private readonly keep: number;
 
   constructor(
     readonly bufferBytes: number,
-    private readonly keep: number,
-  ) {}
+    keep: number,
+  ) {
+    this.keep = Math.min(keep, Math.floor(UploadBufferPool.MAX_KEPT_BYTES / bufferBytes));
+  }
 
-  acquire(): Buffer {
-    const memory = this.free.pop() ?? new ArrayBuffer(this.bufferBytes);
+  /** @param requestBytes the request's Content-Length, when it has one: the file fits in it. */
+  acquire(requestBytes?: number): Buffer {
+    const pooled = this.free.pop();
+    const memory =
+      pooled ??
+      new ArrayBuffer(
+        this.keep === 0 && requestBytes !== undefined && requestBytes < this.bufferBytes
+          ? requestBytes
+          : this.bufferBytes,
+      );
     this.leased.add(memory);
     return Buffer.from(memory);
   }
@@ -29,7 +42,7 @@ export class UploadBufferPool {
   release(bytes: Buffer): void {
     const memory = bytes.buffer;
     if (!(memory instanceof ArrayBuffer) || !this.leased.delete(memory)) return;
-    if (this.free.length < this.keep) this.free.push(memory);
+    if (this.free.length < this.keep && memory.byteLength === this.bufferBytes) this.free.push(memory);
   }
 }
 
@@ -41,8 +54,9 @@ export class UploadBufferPool {
  */
 export function pooledMemoryStorage(pool: UploadBufferPool): StorageEngine {
   return {
-    _handleFile(_req, file, callback) {
-      const buffer = pool.acquire();
+    _handleFile(req, file, callback) {
+      const declared = Number(req.headers['content-length']);
+      const buffer = pool.acquire(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
       let size = 0;
       let failed = false;
       const fail = (error: Error) => {

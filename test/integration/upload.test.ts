@@ -410,3 +410,16 @@ describe.each(setups)('buffers reused across concurrent uploads, with $setup', (
     expect(await t.rowCount()).toBe(good.length * 2);
   });
 });
+
+describe('with MAX_UPLOAD_BYTES at its highest (100 MiB)', () => {
+  it('takes an upload into a buffer sized by its request, byte for byte', async () => {
+    const t = await createTestApp('sqlite+local', { MAX_UPLOAD_BYTES: String(100 * MiB), STRIP_METADATA: 'false' });
+    for (const name of ['jpg/DSCN0010.jpg', 'png/basn6a08.png']) {
+      const bytes = sample(name);
+      const response = await request(t.app).post('/images').field('name', 'Ada').attach('image', bytes, 'a');
+      expect(response.status, name).toBe(201);
+      expect(sha256(await readFile(path.join(t.uploadDir, response.body.key))), name).toBe(sha256(bytes));
+    }
+    await t.close();
+  });
+});

@@ -26,3 +26,15 @@ describe('UploadBufferPool', () => {
     expect(d.buffer).not.toBe(b.buffer);
   });
 });
+
+describe('UploadBufferPool with large limits', () => {
+  it('keeps no more than MAX_KEPT_BYTES, and then sizes each buffer by the request', () => {
+    const bufferBytes = 100 * 1024 * 1024 + 1; // MAX_UPLOAD_BYTES at its highest
+    const pool = new UploadBufferPool(bufferBytes, 4);
+    const small = pool.acquire(20_000);
+    expect(small.length).toBe(20_000);
+    pool.release(small);
+    expect(pool.acquire(30_000).buffer).not.toBe(small.buffer);
+    expect(pool.acquire().length).toBe(bufferBytes); // no Content-Length: room for the limit
+  });
+});
