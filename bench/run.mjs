@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Issue 5's benchmark: SnapStore's upload path against the floor (PutObject + INSERT with no
-// HTTP layer) and the tutorial handler, plus the gallery on a million rows. See bench/README.md.
+// HTTP layer), the tutorial handler and the tutorial handler with the pixel-decode check, plus
+// the gallery on a million rows. See bench/README.md.
 //
 //   npm run bench                      # full run, ~5-6 minutes
 //   npm run bench -- --quick           # smoke run, ~1 minute
@@ -751,7 +752,7 @@ async function main() {
       'Uploads (MB = 10^6 bytes; CPU ms/upl = CPU time of that process per successful upload)',
       uploadTable(phases),
     );
-    out.push('', 'Ratios (SnapStore / limit, SnapStore / tutorial)', ratioTable(report.ratios));
+    out.push('', 'Ratios (SnapStore / limit, / tutorial, / tutorial+check)', ratioTable(report.ratios));
   }
   if (report.gallery) {
     const g = report.gallery;
