@@ -6,7 +6,7 @@ import { answerOtherMethods } from './allowed-methods.js';
 import { messages } from '../domain/messages.js';
 import { describeError } from './error-handler.js';
 import { absoluteUrl, wantsHtml } from './negotiation.js';
-import { createUploadGate, type UploadGateOptions } from './upload-gate.js';
+import { createUploadGate, holdUploadSlot, type UploadGateOptions } from './upload-gate.js';
 import { UploadBufferPool } from './upload-buffers.js';
 import { createUploadParser } from './upload-parser.js';
 
@@ -83,12 +83,14 @@ export function createImageRoutes({ images, maxUploadBytes, uploadGate, publicBa
   const uploadBuffers = new UploadBufferPool(maxUploadBytes + 1, uploadGate.slots);
   const createImage: RequestHandler = async (req, res) => {
     const file = req.file && { bytes: req.file.buffer, originalName: req.file.originalname };
+    const releaseSlot = holdUploadSlot(res);
     let uploaded;
     try {
       uploaded = await images.upload({ name: req.body?.name, file });
     } finally {
       // upload() has settled every step that reads the bytes, failed or not.
       if (req.file) uploadBuffers.release(req.file.buffer);
+      releaseSlot();
     }
     const { image, deleteToken } = uploaded;
     const location = `/images/${image.id}`;

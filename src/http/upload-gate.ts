@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { ServerBusyError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
 
@@ -9,6 +9,18 @@ export interface UploadGateOptions {
   queueLimit: number;
   /** Once in, the body must have arrived within this long, or the connection is cut. */
   bodyTimeoutMs: number;
+}
+
+/** Per response: keeps its slot taken while the upload is processed (see holdUploadSlot). */
+const holders = new WeakMap<Response, () => () => void>();
+
+/**
+ * Keeps this request's upload slot taken until the returned function is called, even if the
+ * client goes away first: its upload is still being checked and stored, and letting the next
+ * one in would run more at once than the gate allows. A no-op without the gate.
+ */
+export function holdUploadSlot(res: Response): () => void {
+  return holders.get(res)?.() ?? (() => {});
 }
 
 /**
@@ -30,17 +42,33 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
   return (req, res, next) => {
     const enter = () => {
       let released = false;
+      let responded = false;
+      let holds = 0;
       const deadline = setTimeout(() => {
         if (!req.complete) req.socket.destroy();
       }, bodyTimeoutMs);
-      const leave = () => {
-        if (released) return;
+      const leaveWhenDone = () => {
+        if (released || !responded || holds > 0) return;
         released = true;
         clearTimeout(deadline);
         release();
       };
-      res.once('finish', leave);
-      res.once('close', leave);
+      const responseDone = () => {
+        responded = true;
+        leaveWhenDone();
+      };
+      holders.set(res, () => {
+        holds += 1;
+        let dropped = false;
+        return () => {
+          if (dropped) return;
+          dropped = true;
+          holds -= 1;
+          leaveWhenDone();
+        };
+      });
+      res.once('finish', responseDone);
+      res.once('close', responseDone);
       next();
     };
     if (active < slots) {

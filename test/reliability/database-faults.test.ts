@@ -168,6 +168,54 @@ describe('the upload gate', () => {
     await t.close();
   });
 
+  it('a client that hangs up after sending its body keeps its slot until its upload is stored', async () => {
+    const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1' });
+    const images = t.container.services.images;
+    const uploadNow = images.upload.bind(images);
+    let active = 0;
+    let mostAtOnce = 0;
+    images.upload = async (input) => {
+      active += 1;
+      mostAtOnce = Math.max(mostAtOnce, active);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 150)); // a slow check or S3 put
+        return await uploadNow(input);
+      } finally {
+        active -= 1;
+      }
+    };
+    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
+    const { port } = server.address() as AddressInfo;
+    const image = sample('png/basn0g01.png');
+    const body = Buffer.concat([
+      Buffer.from('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda\r\n'),
+      Buffer.from('--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'),
+      Buffer.from('Content-Type: image/png\r\n\r\n'),
+      image,
+      Buffer.from('\r\n--x--\r\n'),
+    ]);
+    const head = `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const leaving = net.connect(port, '127.0.0.1');
+    leaving.on('error', () => undefined);
+    leaving.end(Buffer.concat([Buffer.from(head), body])); // all of it, then FIN
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    leaving.destroy(); // gone while its upload is being checked and stored
+    const others = await Promise.all(
+      Array.from({ length: 3 }, () => {
+        const form = new FormData();
+        form.set('name', 'Ada');
+        form.set('image', new Blob([image]), 'a.png');
+        return fetch(`http://127.0.0.1:${port}/images`, { method: 'POST', body: form });
+      }),
+    );
+    expect(others.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(await t.rowCount()).toBe(4);
+    expect(mostAtOnce).toBe(1);
+    server.closeAllConnections();
+    server.close();
+    await t.close();
+  });
+
   it('with the defaults, 30 uploads at once all succeed', async () => {
     const t = await createTestApp('sqlite+local');
     const responses = await Promise.all(Array.from({ length: 30 }, () => upload(t)));
