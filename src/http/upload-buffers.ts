@@ -58,15 +58,15 @@ export function pooledMemoryStorage(pool: UploadBufferPool): StorageEngine {
       const declared = Number(req.headers['content-length']);
       const buffer = pool.acquire(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
       let size = 0;
-      let failed = false;
+      let settled = false; // multer's callback is called once: an error after 'end' is ignored
       const fail = (error: Error) => {
-        if (failed) return;
-        failed = true;
+        if (settled) return;
+        settled = true;
         pool.release(buffer);
         callback(error);
       };
       file.stream.on('data', (chunk: Buffer) => {
-        if (failed) return;
+        if (settled) return;
         // multer's fileSize limit (the same size) stops the stream first; this is a backstop.
         if (size + chunk.length > buffer.length) {
           fail(new RangeError(`upload larger than ${buffer.length} bytes`));
@@ -78,7 +78,9 @@ export function pooledMemoryStorage(pool: UploadBufferPool): StorageEngine {
       });
       file.stream.once('error', fail);
       file.stream.once('end', () => {
-        if (!failed) callback(null, { buffer: buffer.subarray(0, size), size });
+        if (settled) return;
+        settled = true;
+        callback(null, { buffer: buffer.subarray(0, size), size });
       });
     },
     _removeFile(_req, file, callback) {
