@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UploadBufferPool } from '../../src/http/upload-buffers.js';
+import { PassThrough } from 'node:stream';
+import type { Request } from 'express';
+import { pooledMemoryStorage, UploadBufferPool } from '../../src/http/upload-buffers.js';
 
 describe('UploadBufferPool', () => {
   it('hands a released buffer to the next upload, and never one buffer to two uploads', () => {
@@ -36,5 +38,24 @@ describe('UploadBufferPool with large limits', () => {
     pool.release(small);
     expect(pool.acquire(30_000).buffer).not.toBe(small.buffer);
     expect(pool.acquire().length).toBe(bufferBytes); // no Content-Length: room for the limit
+  });
+});
+
+describe('pooledMemoryStorage', () => {
+  it('calls multer back once, and keeps the buffer leased, when the stream errors after its end', async () => {
+    const pool = new UploadBufferPool(16, 2);
+    const stream = new PassThrough();
+    const calls: Array<[unknown, { buffer?: Buffer } | undefined]> = [];
+    const file = { stream } as unknown as Express.Multer.File;
+    const request = { headers: {} } as Request;
+    pooledMemoryStorage(pool)._handleFile(request, file, (error, info) => calls.push([error, info]));
+    stream.end(Buffer.from('abc'));
+    await new Promise((resolve) => stream.once('end', resolve));
+    stream.emit('error', new Error('late'));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toBeNull();
+    const stored = calls[0]![1]!.buffer!;
+    expect(stored.toString()).toBe('abc');
+    expect(pool.acquire().buffer).not.toBe(stored.buffer);
   });
 });
