@@ -40,23 +40,25 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
   };
 
   return (req, res, next) => {
+    const socket = req.socket;
     const enter = () => {
       let released = false;
       let responded = false;
       let holds = 0;
       const deadline = setTimeout(() => {
-        if (!req.complete) req.socket.destroy();
+        if (!req.complete) socket.destroy();
       }, bodyTimeoutMs);
       const leaveWhenDone = () => {
         if (released || !responded || holds > 0) return;
         released = true;
         clearTimeout(deadline);
+        socket.off('close', responseDone);
         release();
       };
-      const responseDone = () => {
+      function responseDone() {
         responded = true;
         leaveWhenDone();
-      };
+      }
       holders.set(res, () => {
         holds += 1;
         let dropped = false;
@@ -69,6 +71,13 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
       });
       res.once('finish', responseDone);
       res.once('close', responseDone);
+      // A pipelined request's response is not attached to the connection until the one before
+      // it is done: if the connection dies first, that response never emits 'close'.
+      socket.once('close', responseDone);
+      if (socket.destroyed) {
+        responseDone(); // the client left while it waited: nothing to read, nobody to answer
+        return;
+      }
       next();
     };
     if (active < slots) {
@@ -81,11 +90,17 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
       next(new ServerBusyError(messages.serverBusy));
       return;
     }
-    waiting.push(enter);
     // A client that gives up while waiting gives its place back.
-    res.once('close', () => {
-      const index = waiting.indexOf(enter);
+    const giveUp = () => {
+      const index = waiting.indexOf(enterWhenCalled);
       if (index !== -1) waiting.splice(index, 1);
-    });
+    };
+    const enterWhenCalled = () => {
+      socket.off('close', giveUp);
+      enter();
+    };
+    waiting.push(enterWhenCalled);
+    res.once('close', giveUp);
+    socket.once('close', giveUp);
   };
 }

@@ -216,6 +216,50 @@ describe('the upload gate', () => {
     await t.close();
   });
 
+  it('two uploads pipelined on one connection, then a hang-up: no slot is lost', async () => {
+    const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', RATE_LIMIT_UPLOADS_PER_MINUTE: '0' });
+    const images = t.container.services.images;
+    const uploadNow = images.upload.bind(images);
+    images.upload = async (input) => {
+      await new Promise((resolve) => setTimeout(resolve, 150)); // still busy when the client leaves
+      return uploadNow(input);
+    };
+    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
+    const { port } = server.address() as AddressInfo;
+    const multipart = (image: Buffer) => {
+      const body = Buffer.concat([
+        Buffer.from('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda\r\n'),
+        Buffer.from('--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'),
+        image,
+        Buffer.from('\r\n--x--\r\n'),
+      ]);
+      const head = `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${body.length}\r\n\r\n`;
+      return Buffer.concat([Buffer.from(head), body]);
+    };
+    for (const hangUp of ['end', 'destroy'] as const) {
+      const client = net.connect(port, '127.0.0.1');
+      client.on('error', () => undefined);
+      // The second request's response cannot start before the first's: if the connection dies
+      // first, Node never tells that response it closed.
+      client.write(Buffer.concat([multipart(sample('png/basn0g01.png')), multipart(sample('png/basn2c16.png'))]));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      client[hangUp]();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const form = new FormData();
+      form.set('name', 'Ada');
+      form.set('image', new Blob([sample('png/basn0g01.png')]), 'a.png');
+      const response = await fetch(`http://127.0.0.1:${port}/images`, {
+        method: 'POST',
+        body: form,
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect([hangUp, response.status]).toEqual([hangUp, 201]);
+    }
+    server.closeAllConnections();
+    server.close();
+    await t.close();
+  });
+
   it('with the defaults, 30 uploads at once all succeed', async () => {
     const t = await createTestApp('sqlite+local');
     const responses = await Promise.all(Array.from({ length: 30 }, () => upload(t)));
