@@ -18,6 +18,18 @@ const mysqlTarget = () => {
 const upload = (t: TestApp, name = 'Ada') =>
   request(t.app).post('/images').field('name', name).attach('image', sample('jpg/Canon_40D.jpg'), 'a.jpg');
 
+/** A whole `POST /images` as raw bytes (headers and multipart body), for clients that misbehave. */
+function rawUploadRequest(image: Buffer): Buffer {
+  const body = Buffer.concat([
+    Buffer.from('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda\r\n'),
+    Buffer.from('--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'),
+    image,
+    Buffer.from('\r\n--x--\r\n'),
+  ]);
+  const head = `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), body]);
+}
+
 /** MySQL behind a proxy the test controls, S3 on s3rver; each test gets fresh ones. */
 async function appBehindProxy(env: Record<string, string> = {}) {
   const proxy = await startTcpProxy(mysqlTarget());
@@ -187,17 +199,9 @@ describe('the upload gate', () => {
     const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
     const { port } = server.address() as AddressInfo;
     const image = sample('png/basn0g01.png');
-    const body = Buffer.concat([
-      Buffer.from('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda\r\n'),
-      Buffer.from('--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'),
-      Buffer.from('Content-Type: image/png\r\n\r\n'),
-      image,
-      Buffer.from('\r\n--x--\r\n'),
-    ]);
-    const head = `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${body.length}\r\n\r\n`;
     const leaving = net.connect(port, '127.0.0.1');
     leaving.on('error', () => undefined);
-    leaving.end(Buffer.concat([Buffer.from(head), body])); // all of it, then FIN
+    leaving.end(rawUploadRequest(image)); // all of it, then FIN
     await new Promise((resolve) => setTimeout(resolve, 50));
     leaving.destroy(); // gone while its upload is being checked and stored
     const others = await Promise.all(
@@ -226,22 +230,14 @@ describe('the upload gate', () => {
     };
     const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
     const { port } = server.address() as AddressInfo;
-    const multipart = (image: Buffer) => {
-      const body = Buffer.concat([
-        Buffer.from('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda\r\n'),
-        Buffer.from('--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'),
-        image,
-        Buffer.from('\r\n--x--\r\n'),
-      ]);
-      const head = `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: ${body.length}\r\n\r\n`;
-      return Buffer.concat([Buffer.from(head), body]);
-    };
     for (const hangUp of ['end', 'destroy'] as const) {
       const client = net.connect(port, '127.0.0.1');
       client.on('error', () => undefined);
       // The second request's response cannot start before the first's: if the connection dies
       // first, Node never tells that response it closed.
-      client.write(Buffer.concat([multipart(sample('png/basn0g01.png')), multipart(sample('png/basn2c16.png'))]));
+      client.write(
+        Buffer.concat([rawUploadRequest(sample('png/basn0g01.png')), rawUploadRequest(sample('png/basn2c16.png'))]),
+      );
       await new Promise((resolve) => setTimeout(resolve, 30));
       client[hangUp]();
       await new Promise((resolve) => setTimeout(resolve, 300));
