@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { RequestHandler, Response } from 'express';
 import { ServerBusyError } from '../domain/errors.js';
 import { messages } from '../domain/messages.js';
@@ -13,6 +14,26 @@ export interface UploadGateOptions {
 
 /** Per response: keeps its slot taken while the upload is processed (see holdUploadSlot). */
 const holders = new WeakMap<Response, () => () => void>();
+
+/**
+ * One 'close' listener per connection, however many requests wait on it: a client pipelining
+ * many uploads would otherwise trip Node's MaxListenersExceededWarning.
+ */
+const closeWatchers = new WeakMap<Socket, Set<() => void>>();
+function onConnectionClose(socket: Socket, callback: () => void): () => void {
+  let callbacks = closeWatchers.get(socket);
+  if (!callbacks) {
+    const set = new Set<() => void>();
+    callbacks = set;
+    closeWatchers.set(socket, set);
+    socket.once('close', () => {
+      for (const watcher of [...set]) watcher();
+      set.clear();
+    });
+  }
+  callbacks.add(callback);
+  return () => callbacks.delete(callback);
+}
 
 /**
  * Keeps this request's upload slot taken until the returned function is called, even if the
@@ -52,13 +73,13 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
         if (released || !responded || holds > 0) return;
         released = true;
         clearTimeout(deadline);
-        socket.off('close', responseDone);
+        stopWatching();
         release();
       };
-      function responseDone() {
+      const responseDone = () => {
         responded = true;
         leaveWhenDone();
-      }
+      };
       holders.set(res, () => {
         holds += 1;
         let dropped = false;
@@ -69,11 +90,18 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
           leaveWhenDone();
         };
       });
-      res.once('finish', responseDone);
+      // The slot is free once the app has ended the response: 'finish' waits until it is
+      // written, which a client that does not read (behind pipelined requests) can hold off.
+      const end = res.end;
+      res.end = function (this: Response, ...args: unknown[]) {
+        const result = (end as (...a: unknown[]) => Response).apply(this, args);
+        responseDone();
+        return result;
+      } as Response['end'];
       res.once('close', responseDone);
       // A pipelined request's response is not attached to the connection until the one before
       // it is done: if the connection dies first, that response never emits 'close'.
-      socket.once('close', responseDone);
+      const stopWatching = onConnectionClose(socket, responseDone);
       if (socket.destroyed) {
         responseDone(); // the client left while it waited: nothing to read, nobody to answer
         return;
@@ -96,11 +124,11 @@ export function createUploadGate({ slots, queueLimit, bodyTimeoutMs }: UploadGat
       if (index !== -1) waiting.splice(index, 1);
     };
     const enterWhenCalled = () => {
-      socket.off('close', giveUp);
+      stopWatchingWhileWaiting();
       enter();
     };
     waiting.push(enterWhenCalled);
     res.once('close', giveUp);
-    socket.once('close', giveUp);
+    const stopWatchingWhileWaiting = onConnectionClose(socket, giveUp);
   };
 }

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/http/server.js';
+import { padJpeg } from '../support/images.js';
 import { sample } from '../support/samples.js';
 import { createTestDatabase, mysqlUrl, s3Endpoint } from '../support/services.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -251,6 +252,66 @@ describe('the upload gate', () => {
       });
       expect([hangUp, response.status]).toEqual([hangUp, 201]);
     }
+    server.closeAllConnections();
+    server.close();
+    await t.close();
+  });
+
+  it('a connection that never reads its responses does not keep an upload slot', async () => {
+    const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', RATE_LIMIT_UPLOADS_PER_MINUTE: '0' });
+    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
+    const { port } = server.address() as AddressInfo;
+    const big = await request(t.app)
+      .post('/images')
+      .field('name', 'Ada')
+      .attach('image', padJpeg(sample('jpg/jolla.jpg'), 1_048_576), 'big.jpg');
+    expect(big.status).toBe(201);
+    const bigPath = new URL(big.body.url).pathname;
+    // 40 MiB of responses queue up ahead of the upload's; the client reads none of them.
+    const stalled = net.connect(port, '127.0.0.1');
+    stalled.on('error', () => undefined);
+    stalled.pause();
+    const get = `GET ${bigPath} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+    stalled.write(Buffer.concat([Buffer.from(get.repeat(40)), rawUploadRequest(sample('png/basn0g01.png'))]));
+    const deadline = Date.now() + 10_000;
+    while ((await t.rowCount()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await t.rowCount()).toBe(2); // the stalled upload is stored; only its answer is stuck
+    const form = new FormData();
+    form.set('name', 'Ada');
+    form.set('image', new Blob([sample('png/basn0g01.png')]), 'a.png');
+    const next = await fetch(`http://127.0.0.1:${port}/images`, {
+      method: 'POST',
+      body: form,
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(next.status).toBe(201);
+    stalled.destroy();
+    server.closeAllConnections();
+    server.close();
+    await t.close();
+  });
+
+  it('many uploads pipelined on one connection: answered in order, no listener warning', async () => {
+    const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', RATE_LIMIT_UPLOADS_PER_MINUTE: '0' });
+    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
+    const { port } = server.address() as AddressInfo;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const client = net.connect(port, '127.0.0.1');
+    let answers = '';
+    client.on('data', (chunk: Buffer) => (answers += chunk.toString('latin1')));
+    client.write(Buffer.concat(Array.from({ length: 20 }, () => rawUploadRequest(sample('png/basn0g01.png')))));
+    const deadline = Date.now() + 15_000;
+    while ((answers.match(/HTTP\/1\.1 201/g) ?? []).length < 20 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 50)); // warnings are emitted on the next tick
+    process.off('warning', onWarning);
+    expect((answers.match(/HTTP\/1\.1 201/g) ?? []).length).toBe(20);
+    expect(warnings).toEqual([]);
+    expect(await t.rowCount()).toBe(20);
+    client.destroy();
     server.closeAllConnections();
     server.close();
     await t.close();
