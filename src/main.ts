@@ -98,7 +98,10 @@ async function main(): Promise<void> {
       logger.info('stopped');
       process.exit(0);
     });
+    // Keep-alive connections busy at the signal go idle once their answer is sent; close them
+    // then, or the server waits for each client to hang up (browsers keep them for minutes).
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 250).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -8,7 +8,7 @@ import { listeningOrigin, startServer, useCleanups } from '../support/server-pro
 const BOUNDARY = 'lifecycleBoundary';
 
 /** A multipart upload split in two, so a test can act between the halves. */
-function splitUpload(bytes: Buffer) {
+function splitUpload(bytes: Buffer, { keepAlive = false } = {}) {
   const head = Buffer.from(
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda\r\n` +
       `--${BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
@@ -16,7 +16,7 @@ function splitUpload(bytes: Buffer) {
   const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
   const body = Buffer.concat([head, bytes, tail]);
   const request = Buffer.from(
-    `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    `POST /images HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${body.length}\r\n${keepAlive ? '' : 'Connection: close\r\n'}\r\n`,
   );
   const half = Math.floor(body.length / 2);
   return { first: Buffer.concat([request, body.subarray(0, half)]), second: body.subarray(half) };
@@ -61,6 +61,25 @@ describe('process lifecycle', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 201/);
     expect(await server.exited).toBe(0);
     expect(await readdir(path.join(dir, 'uploads'), { recursive: true })).toHaveLength(3); // image, thumbs/, thumbnail
+  });
+
+  it('SIGTERM with an upload in flight on a keep-alive connection: the connection is closed after it, exit 0 at once', async () => {
+    const dir = await tempDir();
+    const server = startServer(dir, {});
+    onCleanup(async () => server.child.kill('SIGKILL'));
+    const origin = await listeningOrigin(server);
+
+    const { first, second } = splitUpload(sample('jpg/DSCN0010.jpg'), { keepAlive: true });
+    const { socket, reply } = await openSocket(origin);
+    socket.write(first);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = Date.now();
+    socket.write(second); // the client keeps the connection open after its answer
+    expect(await reply).toMatch(/^HTTP\/1\.1 201/);
+    expect(await server.exited).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(5_000); // not the 25 s grace period
   });
 
   it('an upload begun on an open connection when SIGTERM arrives gets a readable 503, not a broken pipe', async () => {
