@@ -19,6 +19,28 @@ const mysqlTarget = () => {
 const upload = (t: TestApp, name = 'Ada') =>
   request(t.app).post('/images').field('name', name).attach('image', sample('jpg/Canon_40D.jpg'), 'a.jpg');
 
+/** Serves `t` on a free port, for raw sockets and fetch; `stop()` closes the server and the app. */
+async function serve(t: TestApp) {
+  const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await t.close();
+    },
+  };
+}
+
+/** A small upload from an ordinary client; it gives up after 5 s (a jammed gate). */
+function fetchUpload(port: number): Promise<Response> {
+  const form = new FormData();
+  form.set('name', 'Ada');
+  form.set('image', new Blob([sample('png/basn0g01.png')]), 'a.png');
+  return fetch(`http://127.0.0.1:${port}/images`, { method: 'POST', body: form, signal: AbortSignal.timeout(5_000) });
+}
+
 /** A whole `POST /images` as raw bytes (headers and multipart body), for clients that misbehave. */
 function rawUploadRequest(image: Buffer): Buffer {
   const body = Buffer.concat([
@@ -159,8 +181,7 @@ describe('the upload gate', () => {
 
   it('a client trickling its body loses its place after UPLOAD_BODY_TIMEOUT_MS; others get through', async () => {
     const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', UPLOAD_BODY_TIMEOUT_MS: '500' });
-    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
-    const { port } = server.address() as AddressInfo;
+    const { port, stop } = await serve(t);
     const slow = net.connect(port, '127.0.0.1');
     slow.on('error', () => undefined);
     slow.write(
@@ -176,9 +197,7 @@ describe('the upload gate', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(slow.destroyed || slow.readableEnded).toBe(true);
     slow.destroy();
-    server.closeAllConnections();
-    server.close();
-    await t.close();
+    await stop();
   });
 
   it('a client that hangs up after sending its body keeps its slot until its upload is stored', async () => {
@@ -197,28 +216,18 @@ describe('the upload gate', () => {
         active -= 1;
       }
     };
-    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
-    const { port } = server.address() as AddressInfo;
+    const { port, stop } = await serve(t);
     const image = sample('png/basn0g01.png');
     const leaving = net.connect(port, '127.0.0.1');
     leaving.on('error', () => undefined);
     leaving.end(rawUploadRequest(image)); // all of it, then FIN
     await new Promise((resolve) => setTimeout(resolve, 50));
     leaving.destroy(); // gone while its upload is being checked and stored
-    const others = await Promise.all(
-      Array.from({ length: 3 }, () => {
-        const form = new FormData();
-        form.set('name', 'Ada');
-        form.set('image', new Blob([image]), 'a.png');
-        return fetch(`http://127.0.0.1:${port}/images`, { method: 'POST', body: form });
-      }),
-    );
+    const others = await Promise.all(Array.from({ length: 3 }, () => fetchUpload(port)));
     expect(others.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(await t.rowCount()).toBe(4);
     expect(mostAtOnce).toBe(1);
-    server.closeAllConnections();
-    server.close();
-    await t.close();
+    await stop();
   });
 
   it('two uploads pipelined on one connection, then a hang-up: no slot is lost', async () => {
@@ -229,8 +238,7 @@ describe('the upload gate', () => {
       await new Promise((resolve) => setTimeout(resolve, 150)); // still busy when the client leaves
       return uploadNow(input);
     };
-    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
-    const { port } = server.address() as AddressInfo;
+    const { port, stop } = await serve(t);
     for (const hangUp of ['end', 'destroy'] as const) {
       const client = net.connect(port, '127.0.0.1');
       client.on('error', () => undefined);
@@ -242,25 +250,15 @@ describe('the upload gate', () => {
       await new Promise((resolve) => setTimeout(resolve, 30));
       client[hangUp]();
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const form = new FormData();
-      form.set('name', 'Ada');
-      form.set('image', new Blob([sample('png/basn0g01.png')]), 'a.png');
-      const response = await fetch(`http://127.0.0.1:${port}/images`, {
-        method: 'POST',
-        body: form,
-        signal: AbortSignal.timeout(5_000),
-      });
+      const response = await fetchUpload(port);
       expect([hangUp, response.status]).toEqual([hangUp, 201]);
     }
-    server.closeAllConnections();
-    server.close();
-    await t.close();
+    await stop();
   });
 
   it('a connection that never reads its responses does not keep an upload slot', async () => {
     const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', RATE_LIMIT_UPLOADS_PER_MINUTE: '0' });
-    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
-    const { port } = server.address() as AddressInfo;
+    const { port, stop } = await serve(t);
     const big = await request(t.app)
       .post('/images')
       .field('name', 'Ada')
@@ -276,25 +274,15 @@ describe('the upload gate', () => {
     const deadline = Date.now() + 10_000;
     while ((await t.rowCount()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await t.rowCount()).toBe(2); // the stalled upload is stored; only its answer is stuck
-    const form = new FormData();
-    form.set('name', 'Ada');
-    form.set('image', new Blob([sample('png/basn0g01.png')]), 'a.png');
-    const next = await fetch(`http://127.0.0.1:${port}/images`, {
-      method: 'POST',
-      body: form,
-      signal: AbortSignal.timeout(5_000),
-    });
+    const next = await fetchUpload(port);
     expect(next.status).toBe(201);
     stalled.destroy();
-    server.closeAllConnections();
-    server.close();
-    await t.close();
+    await stop();
   });
 
   it('many uploads pipelined on one connection: answered in order, no listener warning', async () => {
     const t = await createTestApp('sqlite+local', { UPLOAD_CONCURRENCY: '1', RATE_LIMIT_UPLOADS_PER_MINUTE: '0' });
-    const server = await listen(t.app, { port: 0, host: '127.0.0.1', requestTimeoutMs: 60_000 });
-    const { port } = server.address() as AddressInfo;
+    const { port, stop } = await serve(t);
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.name);
     process.on('warning', onWarning);
@@ -312,9 +300,7 @@ describe('the upload gate', () => {
     expect(warnings).toEqual([]);
     expect(await t.rowCount()).toBe(20);
     client.destroy();
-    server.closeAllConnections();
-    server.close();
-    await t.close();
+    await stop();
   });
 
   it('with the defaults, 30 uploads at once all succeed', async () => {
